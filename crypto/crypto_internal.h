@@ -1,0 +1,211 @@
+/*
+ * crypto_internal.h - shared by the files of crypto/ only (and by the
+ * known-answer tests, which pin these wrappers to published vectors).
+ *
+ * Files:
+ *   init.c         process set-up, last error, secure memory, small helpers
+ *   kdf.c          HMAC-SHA256, HKDF-SHA256, AES key wrap, AES-256-GCM
+ *   keys.c         the key ring and the key file
+ *   docid.c        docid generation and validation
+ *   mac.c          blind MRN, content id, audit MAC, sealed records
+ *   meta.c         the sealed metadata record format
+ *   object.c       the vault object header: build, parse, authenticate
+ *   vault_write.c  sealing a stream into an object
+ *   vault_read.c   opening an object, reading its metadata
+ *   vault.c        the vault directory handle, header rewrites, tmp cleanup
+ *   durable.c      read/write loops, temp files, fsync, atomic publish
+ */
+#ifndef SV_CRYPTO_INTERNAL_H
+#define SV_CRYPTO_INTERNAL_H
+
+#include <gcrypt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sv_crypto.h"
+
+/* ============================== init.c ================================= */
+
+/* Set this thread's last error message and return code. */
+int cr_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with ": strerror(errno)" appended; returns SV_EERRNO. errno kept. */
+int cr_fail_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Zeroed secure memory (libgcrypt's locked pool), or NULL. */
+void *cr_secure_alloc(size_t n);
+/* Wipe n bytes and free secure memory. NULL is fine. */
+void cr_secure_free(void *p, size_t n);
+/* Wipe memory (never optimised away). */
+void cr_wipe(void *p, size_t n);
+/* Compare in time independent of the contents. */
+bool cr_equal_ct(const uint8_t *a, const uint8_t *b, size_t n);
+/* Lowercase hex of n bytes into out (2n + 1 bytes). */
+void cr_hex(const uint8_t *in, size_t n, char *out);
+
+/* Big-endian load/store. */
+void cr_put_be16(uint8_t *p, uint16_t v);
+void cr_put_be32(uint8_t *p, uint32_t v);
+void cr_put_be64(uint8_t *p, uint64_t v);
+uint16_t cr_get_be16(const uint8_t *p);
+uint32_t cr_get_be32(const uint8_t *p);
+uint64_t cr_get_be64(const uint8_t *p);
+
+/* =============================== kdf.c ================================= */
+
+#define CR_GCM_NONCE_LEN 12
+#define CR_GCM_TAG_LEN 16
+#define CR_WRAP_OVERHEAD 8
+
+/* One piece of a message fed to HMAC. */
+typedef struct cr_span {
+    const void *data;
+    size_t len;
+} cr_span;
+
+/* HMAC-SHA256 over the concatenation of parts. Returns 0 or SV_ENOMEM. */
+int cr_hmac_sha256(const uint8_t *key, size_t key_len, const cr_span *parts, size_t n_parts,
+                   uint8_t out[32]);
+
+/* HKDF-SHA256 (RFC 5869): extract with salt, expand with info to out_len
+ * (at most 255 * 32) bytes. Returns 0, SV_EINVAL or SV_ENOMEM. */
+int cr_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+
+/* AES key wrap (RFC 3394) under a 256-bit KEK: out gets len + 8 bytes. len is
+ * a multiple of 8, at least 16. Returns 0, SV_EINVAL or SV_ENOMEM. */
+int cr_aes_wrap(const uint8_t kek[SV_KEY_LEN], const uint8_t *in, size_t len, uint8_t *out);
+/* Unwrap: out gets len - 8 bytes. Returns 0; SV_EAUTH when the integrity
+ * check fails (other KEK or changed bytes), out then wiped. */
+int cr_aes_unwrap(const uint8_t kek[SV_KEY_LEN], const uint8_t *in, size_t len, uint8_t *out);
+
+/* An AES-256-GCM handle (key schedule in secure memory). */
+int cr_gcm_new(gcry_cipher_hd_t *out, const uint8_t key[SV_KEY_LEN]);
+/* Encrypt buf in place and write the tag. Returns 0 or SV_ENOMEM. */
+int cr_gcm_seal(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const uint8_t *aad,
+                size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[CR_GCM_TAG_LEN]);
+/* Decrypt buf in place and check the tag. Returns 0, or SV_EAUTH with buf
+ * wiped (nothing unauthenticated survives). */
+int cr_gcm_open(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const uint8_t *aad,
+                size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[CR_GCM_TAG_LEN]);
+
+/* ============================== keys.c ================================= */
+
+/* Lives in secure memory; every key is derived at load (docs/keys.md). */
+struct sv_keyring {
+    uint8_t master[SV_KEY_LEN];
+    uint8_t id[SV_KEY_ID_LEN];
+    uint8_t wrap[SV_KEY_LEN];
+    uint8_t blind[SV_KEY_LEN];
+    uint8_t hash[SV_KEY_LEN];
+    uint8_t meta[SV_KEY_LEN];
+    uint8_t audit[SV_KEY_LEN];
+};
+
+/* ============================== object.c =============================== */
+
+#define CR_MAGIC_LEN 8
+#define CR_FORMAT_VERSION 1
+#define CR_WRAPPED_LEN (SV_KEY_LEN + CR_WRAP_OVERHEAD)
+#define CR_HEADER_MAC_LEN 32
+#define CR_SEALED_META_MAX (SV_META_RECORD_MAX + CR_GCM_TAG_LEN)
+/* magic, version, log2 chunk, docid length */
+#define CR_HEADER_PREFIX_LEN (CR_MAGIC_LEN + 3)
+/* key id, wrapped key, metadata nonce, sealed metadata length */
+#define CR_HEADER_KEYS_LEN (SV_KEY_ID_LEN + CR_WRAPPED_LEN + CR_GCM_NONCE_LEN + 2)
+#define CR_HEADER_MAX                                                                  \
+    (CR_HEADER_PREFIX_LEN + SV_DOCID_MAX + CR_HEADER_KEYS_LEN + CR_SEALED_META_MAX +   \
+     CR_HEADER_MAC_LEN)
+
+extern const uint8_t cr_magic[CR_MAGIC_LEN];
+
+/* The per-object keys: the data key and what is derived from it. Secure
+ * memory. */
+typedef struct cr_object_keys {
+    uint8_t data[SV_KEY_LEN];   /* wrapped in the header */
+    uint8_t body[SV_KEY_LEN];   /* AES-256-GCM of the body chunks */
+    uint8_t meta[SV_KEY_LEN];   /* AES-256-GCM of the sealed metadata */
+    uint8_t header[SV_KEY_LEN]; /* HMAC-SHA256 of the header */
+} cr_object_keys;
+
+/* A header as bytes plus where its fields are. */
+typedef struct cr_header {
+    uint8_t raw[CR_HEADER_MAX];
+    size_t len;             /* bytes of raw in use (the whole header) */
+    uint32_t chunk_size;
+    char docid[SV_DOCID_MAX + 1];
+    size_t key_id_at;       /* offsets into raw */
+    size_t wrapped_at;
+    size_t nonce_at;
+    size_t sealed_at;
+    size_t sealed_len;
+} cr_header;
+
+/* New random data key and its derived keys. Free with cr_object_keys_free. */
+int cr_object_keys_new(cr_object_keys **out);
+void cr_object_keys_free(cr_object_keys *keys);
+
+/*
+ * Build a header for docid under ring with these object keys. The metadata
+ * is sealed afresh (new random nonce) from meta when meta is given;
+ * otherwise the sealed metadata of keep (an authenticated header of the
+ * same object) is copied as it is.
+ */
+int cr_header_build(cr_header *h, const sv_keyring *ring, const cr_object_keys *keys,
+                    uint32_t chunk_size, const char *docid, const sv_vault_meta *meta,
+                    const cr_header *keep);
+
+/* Read and parse a header from fd (bounds only, nothing authenticated yet).
+ * who names the object in messages (the expected docid, or NULL). */
+int cr_header_read(int fd, cr_header *h, const char *who);
+
+/*
+ * Authenticate a parsed header with ring: key id, unwrap, header MAC,
+ * sealed metadata, docid. *keys_out (may be NULL) gets the object keys,
+ * meta_out (may be NULL) the metadata. expected_docid may be NULL.
+ */
+int cr_header_unlock(const cr_header *h, const sv_keyring *ring, const char *expected_docid,
+                     cr_object_keys **keys_out, sv_vault_meta *meta_out);
+
+/* The nonce of body chunk index. */
+void cr_chunk_nonce(uint64_t index, uint8_t nonce[CR_GCM_NONCE_LEN]);
+
+/* ============================== vault_read.c =========================== */
+
+/* Stream the body that follows an unlocked header on fd to sink. */
+int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
+                 const sv_vault_meta *meta, sv_vault_sink sink, void *ctx, unsigned flags);
+
+/* ============================== vault.c ================================ */
+
+/* The vault's tmp/ directory handle. */
+int cr_vault_tmp_dirfd(const sv_vault *vault);
+/* 0 when docid has no object yet; SV_EEXIST when it has one. */
+int cr_vault_object_absent(const sv_vault *vault, const char *docid);
+/* Move tmp (in tmp/) to docid's object name, making objects/xx/ first when
+ * needed; fsync of the directories. */
+int cr_vault_publish(sv_vault *vault, const char *tmp, const char *docid, bool replace);
+
+/* ============================== durable.c ============================== */
+
+#define CR_TMP_NAME_MAX 80
+
+/* Read until len bytes or end of file; *got says how many. SV_EERRNO. */
+int cr_read_full(int fd, uint8_t *buf, size_t len, size_t *got);
+/* Write all len bytes (retrying short writes and EINTR). SV_EERRNO. */
+int cr_write_all(int fd, const uint8_t *buf, size_t len);
+/* fsync a directory handle. SV_EERRNO. */
+int cr_fsync_dirfd(int dirfd, const char *what);
+/* Create a new temp file "<stem>.<random>.tmp" in dirfd, mode. */
+int cr_tmp_create(int dirfd, const char *stem, unsigned mode, char name[CR_TMP_NAME_MAX],
+                  int *fd_out);
+/* fsync and close fd (setting it to -1); a failing close is an error. */
+int cr_sync_close(int *fd, const char *what);
+/* Move src (in src_dirfd) to dst (in dst_dirfd): over an existing dst when
+ * replace, else SV_EEXIST. Then fsync dst_dirfd. */
+int cr_publish(int src_dirfd, const char *src, int dst_dirfd, const char *dst, bool replace,
+               const char *what);
+/* Copy everything from in_fd (current offset) to out_fd. SV_EERRNO. */
+int cr_copy_rest(int in_fd, int out_fd, const char *what);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * vault_read.c - opening a vault object: authenticate the header, then the
+ * body one chunk at a time, releasing each chunk's plaintext only after its
+ * tag was checked. Memory use is one chunk whatever the object's size.
+ *
+ * Framing needs no length fields: every chunk but the last holds exactly
+ * chunk_size bytes of plaintext (a record of chunk_size + 16 bytes) and the
+ * last holds fewer (0 .. chunk_size - 1), with the final flag in its
+ * authenticated data. So a full record is never the last one, a short record
+ * must be the last one, and end of file right after a full record means the
+ * last chunk was cut off. Truncation, a dropped, swapped or repeated chunk,
+ * and bytes appended after the last chunk all fail a tag check (or the
+ * missing-last-chunk rule).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto_internal.h"
+
+static const uint8_t flag_more = 0x00, flag_final = 0x01;
+
+int sv_vault_sink_fd(void *ctx, const uint8_t *buf, size_t len)
+{
+    if (ctx == NULL)
+        return cr_fail(SV_EINVAL, "sink: no file descriptor");
+    return cr_write_all(*(const int *)ctx, buf, len);
+}
+
+/* The hash of what was released must be the sealed one. */
+static int check_content(gcry_md_hd_t md, const sv_vault_meta *meta)
+{
+    if (!cr_equal_ct(gcry_md_read(md, GCRY_MD_SHA256), meta->sha256, SV_SHA256_LEN))
+        return cr_fail(SV_EAUTH,
+                       "vault object %s: the body does not match the sealed SHA-256",
+                       meta->docid);
+    return 0;
+}
+
+int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
+                 const sv_vault_meta *meta, sv_vault_sink sink, void *ctx, unsigned flags)
+{
+    const char *who = meta->docid;
+    size_t record = (size_t)h->chunk_size + CR_GCM_TAG_LEN;
+    uint8_t *buf = malloc(record);
+    gcry_cipher_hd_t gcm = NULL;
+    gcry_md_hd_t md = NULL;
+    uint64_t index = 0, total = 0;
+    int rc;
+    if (buf == NULL) {
+        rc = cr_fail(SV_ENOMEM, "vault object %s: out of memory for a chunk", who);
+        goto out;
+    }
+    rc = cr_gcm_new(&gcm, keys->body);
+    if (rc != 0)
+        goto out;
+    /* A hint for a cold read from disk (a larger readahead window); harmless
+     * when it does not apply (a pipe). */
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if ((flags & SV_VAULT_CHECK_CONTENT) != 0 && gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0) {
+        md = NULL;
+        rc = cr_fail(SV_ENOMEM, "vault object %s: cannot open SHA-256", who);
+        goto out;
+    }
+    for (;; index++) {
+        size_t got = 0;
+        rc = cr_read_full(fd, buf, record, &got);
+        if (rc != 0) {
+            rc = cr_fail_errno("vault object %s: cannot read chunk %llu", who,
+                               (unsigned long long)index);
+            goto out;
+        }
+        bool is_final = got < record;
+        if (is_final && got < CR_GCM_TAG_LEN) {
+            rc = cr_fail(SV_ETRUNC,
+                         "vault object %s: truncated %s chunk %llu (the last chunk is "
+                         "missing); restore the object from a backup",
+                         who, got == 0 ? "before" : "inside", (unsigned long long)index);
+            goto out;
+        }
+        size_t len = got - CR_GCM_TAG_LEN;
+        uint8_t nonce[CR_GCM_NONCE_LEN];
+        cr_chunk_nonce(index, nonce);
+        rc = cr_gcm_open(gcm, nonce, is_final ? &flag_final : &flag_more, 1, buf, len,
+                         buf + len);
+        if (rc != 0) {
+            rc = cr_fail(rc,
+                         "vault object %s: chunk %llu failed authentication (changed, "
+                         "truncated, reordered, or another key); restore the object from "
+                         "a backup",
+                         who, (unsigned long long)index);
+            goto out;
+        }
+        total += len;
+        if (md != NULL)
+            gcry_md_write(md, buf, len);
+        if (sink != NULL && len > 0) {
+            rc = sink(ctx, buf, len);
+            if (rc != 0)
+                goto out;
+        }
+        if (is_final)
+            break;
+    }
+    if (total != meta->size) {
+        rc = cr_fail(SV_EFORMAT, "vault object %s: body holds %llu bytes, metadata says %llu",
+                     who, (unsigned long long)total, (unsigned long long)meta->size);
+        goto out;
+    }
+    if (md != NULL)
+        rc = check_content(md, meta);
+out:
+    if (buf != NULL)
+        cr_wipe(buf, record);
+    free(buf);
+    if (gcm != NULL)
+        gcry_cipher_close(gcm);
+    if (md != NULL)
+        gcry_md_close(md);
+    return rc;
+}
+
+static int check_open_args(const sv_keyring *ring, int fd, const char *expected_docid)
+{
+    if (ring == NULL || fd < 0)
+        return cr_fail(SV_EINVAL, "vault object: no key or no file");
+    if (expected_docid != NULL && !sv_docid_is_valid(expected_docid))
+        return cr_fail(SV_EINVAL, "vault object: not a valid docid");
+    return 0;
+}
+
+int sv_vault_open_fd(const sv_keyring *ring, int fd, const char *expected_docid,
+                     sv_vault_sink sink, void *ctx, sv_vault_meta *meta_out, unsigned flags)
+{
+    if (meta_out != NULL)
+        memset(meta_out, 0, sizeof *meta_out);
+    int rc = check_open_args(ring, fd, expected_docid);
+    if (rc != 0)
+        return rc;
+    cr_header *h = malloc(sizeof *h);
+    sv_vault_meta *meta = malloc(sizeof *meta);
+    cr_object_keys *keys = NULL;
+    if (h == NULL || meta == NULL) {
+        rc = cr_fail(SV_ENOMEM, "vault object: out of memory");
+        goto out;
+    }
+    rc = cr_header_read(fd, h, expected_docid);
+    if (rc != 0)
+        goto out;
+    rc = cr_header_unlock(h, ring, expected_docid, &keys, meta);
+    if (rc != 0)
+        goto out;
+    rc = cr_body_open(fd, h, keys, meta, sink, ctx, flags);
+    if (rc == 0 && meta_out != NULL)
+        memcpy(meta_out, meta, sizeof *meta);
+out:
+    cr_object_keys_free(keys);
+    sv_vault_meta_wipe(meta);
+    free(meta);
+    free(h);
+    return rc;
+}
+
+int sv_vault_read_meta_fd(const sv_keyring *ring, int fd, const char *expected_docid,
+                          sv_vault_meta *out)
+{
+    if (out == NULL)
+        return cr_fail(SV_EINVAL, "vault object: no output for the metadata");
+    memset(out, 0, sizeof *out);
+    int rc = check_open_args(ring, fd, expected_docid);
+    if (rc != 0)
+        return rc;
+    cr_header *h = malloc(sizeof *h);
+    if (h == NULL)
+        return cr_fail(SV_ENOMEM, "vault object: out of memory");
+    rc = cr_header_read(fd, h, expected_docid);
+    if (rc == 0)
+        rc = cr_header_unlock(h, ring, expected_docid, NULL, out);
+    free(h);
+    return rc;
+}

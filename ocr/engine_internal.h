@@ -1,0 +1,80 @@
+/*
+ * engine_internal.h - the engine side of ocr/ (engine.c, preprocess.c,
+ * read.c, barcode.c). Never included from outside this folder.
+ */
+#ifndef SV_OCR_ENGINE_INTERNAL_H
+#define SV_OCR_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <leptonica/allheaders.h>
+#include <tesseract/capi.h>
+
+#include "ocr_internal.h"
+
+/* Most words kept for one document (all pages); past it, words are dropped
+ * from the type scoring only (candidates are found page by page first). */
+#define OCR_MAX_WORDS 60000
+/* Most barcodes kept for one document. */
+#define OCR_MAX_BARCODES 64
+/* Most text candidates kept for one document (more means review anyway). */
+#define OCR_MAX_TEXT_CANDIDATES 32
+
+/* ---- preprocess.c ---- */
+
+/* A 1 bpp copy of an 8 bpp page (adaptive Otsu). Caller destroys. */
+PIX *ocr_binarize(PIX *grey);
+typedef enum ocr_orient_certainty {
+    OCR_ORIENT_UNKNOWN = 0, /* no usable evidence; 0 quads returned */
+    OCR_ORIENT_LIKELY = 1,  /* weak but one-sided evidence */
+    OCR_ORIENT_SURE = 2
+} ocr_orient_certainty;
+
+/* Quarter turns clockwise that make the text upright (0..3), and how sure
+ * the text statistics are of it. */
+int ocr_orientation_quads(PIX *binary, int ppi, ocr_orient_certainty *certainty);
+/* The skew of the text lines in degrees, 0 when small or unsure. */
+float ocr_skew_degrees(PIX *binary, int ppi);
+/* A new grey page turned by quads quarter turns clockwise, then by
+ * skew_degrees. Caller destroys; NULL on allocation failure. */
+PIX *ocr_rotate_grey(PIX *grey, int quads, float skew_degrees);
+
+/* ---- read.c ---- */
+
+typedef struct ocr_word_list {
+    ocr_word *words;
+    size_t n, cap;
+} ocr_word_list;
+
+/*
+ * Recognise a whole page (already upright; image may be a reduced copy at
+ * image_ppi) and append its words in reading order to list, with line
+ * numbers, confidences, and boxes in page coordinates (image coordinates times
+ * to_page). For digit words, the glyph irregularity is measured on binary, the
+ * full-resolution binary page. Returns 0, SV_ENOMEM or SV_EOCR.
+ */
+int ocr_read_page(TessBaseAPI *tess, PIX *image, int image_ppi, float to_page, PIX *binary,
+                  ocr_word_list *list);
+
+/*
+ * Re-read a candidate's box digits-only, from the grey page with a different
+ * binarisation than the first read; true when it gives the same digits.
+ */
+bool ocr_second_read_agrees(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_candidate *cand);
+
+/* ---- barcode.c ---- */
+
+typedef struct zbar_image_scanner_s zbar_image_scanner_t;
+
+/* A scanner for Code 128 and Code 39 on horizontal scan lines. */
+zbar_image_scanner_t *ocr_barcode_scanner_create(void);
+void ocr_barcode_scanner_destroy(zbar_image_scanner_t *scanner);
+/*
+ * Decode the barcodes on an upright grey page; append up to max - *n of them
+ * to out with their page number. Returns 0 or SV_ENOMEM.
+ */
+int ocr_read_barcodes(zbar_image_scanner_t *scanner, PIX *grey, int page, ocr_barcode *out,
+                      size_t max, size_t *n);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * read.c - Tesseract reads: the whole page into words, and the digits-only
+ * second read of an MRN candidate.
+ *
+ * Per-character confidences come from the symbol level of the result
+ * iterator. Handwriting is told from print by the geometry of the glyphs of a
+ * number: printed digits share one height and one baseline; handwritten ones
+ * do not. That is measured on connected components of our own binary image,
+ * not on Tesseract's symbol boxes, which for the LSTM engine are estimates.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Table rules and specks come back as "words" with no visible character;
+ * they carry nothing and would join unrelated lines together. */
+static bool has_visible_text(const char *text)
+{
+    for (; *text; text++)
+        if (!isspace((unsigned char)*text))
+            return true;
+    return false;
+}
+
+static int word_list_push(ocr_word_list *list, const ocr_word *word)
+{
+    if (!has_visible_text(word->text))
+        return 0;
+    if (list->n == list->cap) {
+        if (list->cap >= OCR_MAX_WORDS)
+            return 0; /* drop: only type scoring reads past a page */
+        size_t cap = list->cap ? list->cap * 2 : 512;
+        if (cap > OCR_MAX_WORDS)
+            cap = OCR_MAX_WORDS;
+        ocr_word *grown = realloc(list->words, cap * sizeof *grown);
+        if (grown == NULL)
+            return SV_ENOMEM;
+        list->words = grown;
+        list->cap = cap;
+    }
+    list->words[list->n++] = *word;
+    return 0;
+}
+
+static size_t count_digits(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        if (isdigit((unsigned char)*text))
+            n++;
+    return n;
+}
+
+static int compare_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * 0 for glyphs of one height on one straight baseline; larger the more the
+ * heights and the baseline wander, relative to the median glyph height.
+ */
+static float glyph_irregularity(PIX *binary, const ocr_box *box)
+{
+    enum { MAX_GLYPHS = 32 };
+    float result = 0.0f;
+    int word_h = box->y1 - box->y0;
+    /* Tesseract's word box may shave a pixel row off some glyphs. */
+    int pad = word_h / 4 + 1;
+    BOX *clip = boxCreate(box->x0 - pad, box->y0 - pad, box->x1 - box->x0 + 2 * pad,
+                          word_h + 2 * pad);
+    PIX *crop = clip ? pixClipRectangle(binary, clip, NULL) : NULL;
+    /* Faint print breaks strokes; closing rejoins the pieces of a glyph so
+     * that one component is one glyph. */
+    int brick = word_h >= 30 ? 3 : 2;
+    PIX *word = crop ? pixCloseSafeBrick(NULL, crop, brick, brick) : NULL;
+    BOXA *parts = word ? pixConnComp(word, NULL, 8) : NULL;
+    int heights[MAX_GLYPHS], sorted[MAX_GLYPHS];
+    float centres[MAX_GLYPHS], bottoms[MAX_GLYPHS];
+    int n = 0;
+    /* Pieces that stand one above the other within the same columns are one
+     * glyph (a broken '2' is a curve and a bar); side-by-side glyphs that
+     * lean into each other, as handwriting does, stay apart. */
+    BOXA *sorted_parts = parts ? boxaSort(parts, L_SORT_BY_X, L_SORT_INCREASING, NULL) : NULL;
+    int gx0 = 0, gy0 = 0, gx1 = -1, gy1 = 0;
+    int count = sorted_parts ? boxaGetCount(sorted_parts) : 0;
+    for (int i = 0; i <= count && n < MAX_GLYPHS; i++) {
+        l_int32 x = 0, y = 0, w = 0, h = 0;
+        bool is_last = i == count;
+        if (!is_last && boxaGetBoxGeometry(sorted_parts, i, &x, &y, &w, &h) != 0)
+            continue;
+        int narrower = gx1 - gx0 < w ? gx1 - gx0 : w;
+        int overlap_x = (x + w < gx1 ? x + w : gx1) - x;
+        /* One above the other, close together, and not a speck. */
+        int gap_y = y >= gy1 ? y - gy1 : gy0 - (y + h);
+        bool is_stacked = (y >= gy1 || y + h <= gy0) && gap_y <= word_h / 5 + 1;
+        bool is_substantial = 3 * w >= gx1 - gx0 && 3 * (gx1 - gx0) >= w;
+        if (!is_last && gx1 >= gx0 && is_stacked && is_substantial &&
+            overlap_x * 10 >= narrower * 7) {
+            if (y < gy0)
+                gy0 = y;
+            if (y + h > gy1)
+                gy1 = y + h;
+            if (x + w > gx1)
+                gx1 = x + w;
+            continue;
+        }
+        int gw = gx1 - gx0, gh = gy1 - gy0;
+        /* Close the glyph in hand unless it is a speck, dash or underline. */
+        if (gx1 >= gx0 && gh >= word_h / 3 && gw <= 3 * gh) {
+            heights[n] = gh;
+            centres[n] = (float)gx0 + (float)gw / 2.0f;
+            bottoms[n] = (float)gy1;
+            n++;
+        }
+        gx0 = x;
+        gy0 = y;
+        gx1 = x + w;
+        gy1 = y + h;
+    }
+    boxaDestroy(&sorted_parts);
+    if (n >= 3) {
+        memcpy(sorted, heights, (size_t)n * sizeof sorted[0]);
+        qsort(sorted, (size_t)n, sizeof sorted[0], compare_int);
+        float median_h = (float)sorted[n / 2];
+        /* Height spread. */
+        float dev = 0.0f;
+        for (int i = 0; i < n; i++)
+            dev += fabsf((float)heights[i] - median_h);
+        float height_spread = dev / (float)n / median_h;
+        /* Baseline: residuals of a least-squares line through the bottoms. */
+        float mx = 0, my = 0, sxx = 0, sxy = 0;
+        for (int i = 0; i < n; i++) {
+            mx += centres[i];
+            my += bottoms[i];
+        }
+        mx /= (float)n;
+        my /= (float)n;
+        for (int i = 0; i < n; i++) {
+            sxx += (centres[i] - mx) * (centres[i] - mx);
+            sxy += (centres[i] - mx) * (bottoms[i] - my);
+        }
+        float slope = sxx > 0 ? sxy / sxx : 0.0f;
+        float res = 0.0f;
+        for (int i = 0; i < n; i++) {
+            float fit = my + slope * (centres[i] - mx);
+            res += fabsf(bottoms[i] - fit);
+        }
+        float baseline_spread = res / (float)n / median_h;
+        result = height_spread > baseline_spread ? height_spread : baseline_spread;
+    }
+    boxaDestroy(&parts);
+    pixDestroy(&word);
+    pixDestroy(&crop);
+    boxDestroy(&clip);
+    return result;
+}
+
+static int compare_word_centre_y(const void *a, const void *b)
+{
+    const ocr_word *x = a, *y = b;
+    int cx = x->box.y0 + x->box.y1, cy = y->box.y0 + y->box.y1;
+    if (cx != cy)
+        return (cx > cy) - (cx < cy);
+    return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
+}
+
+static int compare_word_line_x(const void *a, const void *b)
+{
+    const ocr_word *x = a, *y = b;
+    if (x->line != y->line)
+        return (x->line > y->line) - (x->line < y->line);
+    return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
+}
+
+/*
+ * Number the text lines of a page by geometry, not by Tesseract's blocks: a
+ * table or a two-column form puts a label and its value into different blocks,
+ * yet for a reader they stand on one line. A word joins the current line when
+ * its vertical centre falls inside the line's band. Words end up in reading
+ * order: line by line, left to right.
+ */
+static void assign_lines(ocr_word *words, size_t n)
+{
+    if (n == 0)
+        return;
+    qsort(words, n, sizeof *words, compare_word_centre_y);
+    int line = 0;
+    int band_top = words[0].box.y0, band_bottom = words[0].box.y1;
+    for (size_t i = 0; i < n; i++) {
+        ocr_word *w = &words[i];
+        int centre = (w->box.y0 + w->box.y1) / 2;
+        if (i > 0 && (centre < band_top || centre > band_bottom)) {
+            line++;
+            band_top = w->box.y0;
+            band_bottom = w->box.y1;
+        }
+        w->line = line;
+    }
+    qsort(words, n, sizeof *words, compare_word_line_x);
+}
+
+/* Copy Tesseract's UTF-8 word into a fixed buffer, cutting at a character
+ * boundary. */
+static void copy_word_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void scale_box(ocr_box *b, float factor)
+{
+    b->x0 = (int)((float)b->x0 * factor);
+    b->y0 = (int)((float)b->y0 * factor);
+    b->x1 = (int)((float)b->x1 * factor + 0.999f);
+    b->y1 = (int)((float)b->y1 * factor + 0.999f);
+}
+
+int ocr_read_page(TessBaseAPI *tess, PIX *image, int image_ppi, float to_page, PIX *binary,
+                  ocr_word_list *list)
+{
+    size_t first = list->n;
+    TessBaseAPISetPageSegMode(tess, PSM_AUTO);
+    TessBaseAPISetImage2(tess, image);
+    TessBaseAPISetSourceResolution(tess, image_ppi);
+    if (TessBaseAPIRecognize(tess, NULL) != 0)
+        return SV_EOCR;
+    TessResultIterator *it = TessBaseAPIGetIterator(tess);
+    if (it == NULL)
+        return 0; /* a blank page */
+    const TessPageIterator *pit = TessResultIteratorGetPageIteratorConst(it);
+    int rc = 0;
+    ocr_word word;
+    bool in_word = false;
+    do {
+        if (TessPageIteratorIsAtBeginningOf(pit, RIL_WORD)) {
+            if (in_word && (rc = word_list_push(list, &word)) != 0)
+                goto out;
+            in_word = false;
+            char *text = TessResultIteratorGetUTF8Text(it, RIL_WORD);
+            if (text == NULL)
+                continue;
+            memset(&word, 0, sizeof word);
+            copy_word_text(word.text, sizeof word.text, text);
+            TessDeleteText(text);
+            TessPageIteratorBoundingBox(pit, RIL_WORD, &word.box.x0, &word.box.y0, &word.box.x1,
+                                        &word.box.y1);
+            if (to_page != 1.0f)
+                scale_box(&word.box, to_page);
+            word.conf = TessResultIteratorConfidence(it, RIL_WORD);
+            word.min_char_conf = 100.0f;
+            in_word = true;
+        }
+        if (in_word) {
+            float c = TessResultIteratorConfidence(it, RIL_SYMBOL);
+            if (c < word.min_char_conf)
+                word.min_char_conf = c;
+        }
+    } while (TessResultIteratorNext(it, RIL_SYMBOL));
+    if (in_word)
+        rc = word_list_push(list, &word);
+out:
+    TessResultIteratorDelete(it);
+    if (rc == 0)
+        assign_lines(list->words + first, list->n - first);
+    /* Irregularity only where it matters: words that carry a number. */
+    for (size_t i = first; rc == 0 && i < list->n; i++) {
+        ocr_word *w = &list->words[i];
+        if (count_digits(w->text) >= 3)
+            w->glyph_irregularity = glyph_irregularity(binary, &w->box);
+    }
+    return rc;
+}
+
+/* Keep only the digits of text in out (capacity cap). */
+static void digits_only(const char *text, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; *text && n + 1 < cap; text++)
+        if (isdigit((unsigned char)*text))
+            out[n++] = *text;
+    out[n] = '\0';
+}
+
+bool ocr_second_read_agrees(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_candidate *cand)
+{
+    bool agrees = false;
+    int h = cand->box.y1 - cand->box.y0;
+    if (h <= 0 || cand->box.x1 <= cand->box.x0)
+        return false;
+    /* Tight left and right, so that the label's '#' or ':' stays out. */
+    int pad_y = h / 2 + 2, pad_x = h / 3 + 2;
+    BOX *clip = boxCreate(cand->box.x0 - pad_x, cand->box.y0 - pad_y,
+                          cand->box.x1 - cand->box.x0 + 2 * pad_x, h + 2 * pad_y);
+    PIX *region = clip ? pixClipRectangle(grey, clip, NULL) : NULL;
+    PIX *scaled = NULL;
+    /* Independent of the page read: the full-resolution grey value alone, at
+     * a scale that puts the digits near 40 px, thresholded by Tesseract on
+     * this crop only (the page read was a reduced whole page), digits only. */
+    float scale = 40.0f / (float)h;
+    if (scale < 0.5f)
+        scale = 0.5f;
+    if (scale > 4.0f)
+        scale = 4.0f;
+    if (region != NULL)
+        scaled = pixScaleGrayLI(region, scale, scale);
+    if (scaled != NULL) {
+        TessBaseAPISetVariable(tess, "tessedit_char_whitelist", "0123456789-");
+        TessBaseAPISetPageSegMode(tess, PSM_SINGLE_LINE);
+        TessBaseAPISetImage2(tess, scaled);
+        TessBaseAPISetSourceResolution(tess, (int)((float)ppi * scale));
+        char *text = TessBaseAPIGetUTF8Text(tess);
+        if (text != NULL) {
+            char digits[SV_MRN_MAX * 2 + 2];
+            digits_only(text, digits, sizeof digits);
+            agrees = strcmp(digits, cand->pub.digits) == 0;
+            TessDeleteText(text);
+        }
+        TessBaseAPISetVariable(tess, "tessedit_char_whitelist", "");
+        TessBaseAPISetPageSegMode(tess, PSM_AUTO);
+    }
+    pixDestroy(&scaled);
+    pixDestroy(&region);
+    boxDestroy(&clip);
+    return agrees;
+}

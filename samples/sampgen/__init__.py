@@ -1,0 +1,1 @@
+"""scanvault synthetic sample generator (see docs/samples.md)."""
