@@ -167,8 +167,23 @@ int cr_header_read(int fd, cr_header *h, const char *who);
 int cr_header_unlock(const cr_header *h, const sv_keyring *ring, const char *expected_docid,
                      cr_object_keys **keys_out, sv_vault_meta *meta_out);
 
-/* The nonce of body chunk index. */
-void cr_chunk_nonce(uint64_t index, uint8_t nonce[CR_GCM_NONCE_LEN]);
+/* The body cipher and one chunk's buffer: record = chunk_size + 16 bytes,
+ * plaintext at buf[0..len), its tag right after it. */
+typedef struct cr_chunker {
+    uint8_t *buf;
+    size_t record;
+    gcry_cipher_hd_t gcm;
+} cr_chunker;
+
+int cr_chunker_init(cr_chunker *c, const cr_object_keys *keys, uint32_t chunk_size,
+                    const char *who);
+/* Wipe the buffer, free it, close the cipher. Fine on a zeroed chunker. */
+void cr_chunker_free(cr_chunker *c);
+/* Encrypt chunk index (len bytes in c->buf) and write its tag after it. */
+int cr_chunk_seal(cr_chunker *c, uint64_t index, bool is_final, size_t len);
+/* Decrypt chunk index in place and check its tag (at c->buf + len);
+ * SV_EAUTH with the buffer wiped on failure. */
+int cr_chunk_open(cr_chunker *c, uint64_t index, bool is_final, size_t len);
 
 /* ============================== vault_read.c =========================== */
 
@@ -199,6 +214,9 @@ int cr_fsync_dirfd(int dirfd, const char *what);
 /* Create a new temp file "<stem>.<random>.tmp" in dirfd, mode. */
 int cr_tmp_create(int dirfd, const char *stem, unsigned mode, char name[CR_TMP_NAME_MAX],
                   int *fd_out);
+/* The error path of a temp file: close *fd if open, remove name (in dirfd)
+ * if set. */
+void cr_tmp_abandon(int dirfd, const char *name, int *fd);
 /* fsync and close fd (setting it to -1); a failing close is an error. */
 int cr_sync_close(int *fd, const char *what);
 /* Move src (in src_dirfd) to dst (in dst_dirfd): over an existing dst when

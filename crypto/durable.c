@@ -85,6 +85,15 @@ int cr_tmp_create(int dirfd, const char *stem, unsigned mode, char name[CR_TMP_N
     return cr_fail(SV_EEXIST, "cannot find a free temp file name");
 }
 
+void cr_tmp_abandon(int dirfd, const char *name, int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+    if (name[0] != '\0')
+        unlinkat(dirfd, name, 0);
+}
+
 int cr_sync_close(int *fd, const char *what)
 {
     int rc = 0;

@@ -278,10 +278,7 @@ int sv_keyring_save(const sv_keyring *ring, const char *path)
     if (rc == 0)
         tmp[0] = '\0';
 out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp[0] != '\0')
-        unlinkat(dirfd, tmp, 0);
+    cr_tmp_abandon(dirfd, tmp, &fd);
     if (dirfd >= 0)
         close(dirfd);
     cr_secure_free(buf, SV_KEY_FILE_LEN);

@@ -13,6 +13,7 @@
  * object's data key yields their key. A rewrap changes the key id, the
  * wrapped key and the MAC; the metadata and the body stay as they are.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto_internal.h"
@@ -28,10 +29,50 @@ static const char *name_of(const char *who, const cr_header *h)
     return "(unknown docid)";
 }
 
-void cr_chunk_nonce(uint64_t index, uint8_t nonce[CR_GCM_NONCE_LEN])
+/* Body chunk i: nonce 00 00 00 00 | i (8 bytes); aad one byte, 1 for the
+ * last chunk, 0 for the others. */
+static void chunk_nonce(uint64_t index, uint8_t nonce[CR_GCM_NONCE_LEN])
 {
     memset(nonce, 0, 4);
     cr_put_be64(nonce + 4, index);
+}
+
+int cr_chunker_init(cr_chunker *c, const cr_object_keys *keys, uint32_t chunk_size,
+                    const char *who)
+{
+    memset(c, 0, sizeof *c);
+    c->record = (size_t)chunk_size + CR_GCM_TAG_LEN;
+    c->buf = malloc(c->record);
+    if (c->buf == NULL)
+        return cr_fail(SV_ENOMEM, "vault object %s: out of memory for a chunk", who);
+    int rc = cr_gcm_new(&c->gcm, keys->body);
+    if (rc != 0)
+        cr_chunker_free(c);
+    return rc;
+}
+
+void cr_chunker_free(cr_chunker *c)
+{
+    if (c->buf != NULL)
+        cr_wipe(c->buf, c->record);
+    free(c->buf);
+    if (c->gcm != NULL)
+        gcry_cipher_close(c->gcm);
+    memset(c, 0, sizeof *c);
+}
+
+int cr_chunk_seal(cr_chunker *c, uint64_t index, bool is_final, size_t len)
+{
+    uint8_t nonce[CR_GCM_NONCE_LEN], flag = is_final ? 1 : 0;
+    chunk_nonce(index, nonce);
+    return cr_gcm_seal(c->gcm, nonce, &flag, 1, c->buf, len, c->buf + len);
+}
+
+int cr_chunk_open(cr_chunker *c, uint64_t index, bool is_final, size_t len)
+{
+    uint8_t nonce[CR_GCM_NONCE_LEN], flag = is_final ? 1 : 0;
+    chunk_nonce(index, nonce);
+    return cr_gcm_open(c->gcm, nonce, &flag, 1, c->buf, len, c->buf + len);
 }
 
 static int derive_object_keys(cr_object_keys *k)

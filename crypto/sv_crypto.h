@@ -26,7 +26,10 @@
  * Caveats:
  *   - Call sv_crypto_global_init() from main before threads start. It also
  *     makes the process non-dumpable (no core dumps, no ptrace by other
- *     processes of the same user), because this process now holds keys.
+ *     processes of the same user), because this process now holds keys;
+ *     its /proc/<pid> files then belong to root (the process itself can
+ *     still read its own /proc/self/fd and status). exec() undoes it, so
+ *     workers started by fork + exec are ordinary processes without keys.
  *   - A failed sv_vault_open() may already have passed some authenticated
  *     chunks to the sink; it never passes a byte that was not authenticated.
  *     A consumer that needs all or nothing must hold the output aside (a temp

@@ -144,6 +144,8 @@ int sv_vault_object_path(const sv_vault *vault, const char *docid, char *buf, si
 {
     if (buf != NULL && len > 0)
         buf[0] = '\0';
+    if (vault == NULL || buf == NULL)
+        return cr_fail(SV_EINVAL, "vault object path: no vault or no buffer");
     char rel[RELPATH_MAX];
     int rc = relpath(docid, rel);
     if (rc != 0)
@@ -292,10 +294,7 @@ static int rewrite_header(sv_vault *vault, const sv_keyring *old_ring,
     if (rc == 0)
         tmp[0] = '\0';
 out:
-    if (tmp_fd >= 0)
-        close(tmp_fd);
-    if (tmp[0] != '\0')
-        unlinkat(vault->tmp_fd, tmp, 0);
+    cr_tmp_abandon(vault->tmp_fd, tmp, &tmp_fd);
     if (fd >= 0)
         close(fd);
     cr_object_keys_free(keys);

@@ -20,8 +20,6 @@
 
 #include "crypto_internal.h"
 
-static const uint8_t flag_more = 0x00, flag_final = 0x01;
-
 int sv_vault_sink_fd(void *ctx, const uint8_t *buf, size_t len)
 {
     if (ctx == NULL)
@@ -43,19 +41,12 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
                  const sv_vault_meta *meta, sv_vault_sink sink, void *ctx, unsigned flags)
 {
     const char *who = meta->docid;
-    size_t record = (size_t)h->chunk_size + CR_GCM_TAG_LEN;
-    uint8_t *buf = malloc(record);
-    gcry_cipher_hd_t gcm = NULL;
+    cr_chunker c;
     gcry_md_hd_t md = NULL;
     uint64_t index = 0, total = 0;
-    int rc;
-    if (buf == NULL) {
-        rc = cr_fail(SV_ENOMEM, "vault object %s: out of memory for a chunk", who);
-        goto out;
-    }
-    rc = cr_gcm_new(&gcm, keys->body);
+    int rc = cr_chunker_init(&c, keys, h->chunk_size, who);
     if (rc != 0)
-        goto out;
+        return rc;
     /* A hint for a cold read from disk (a larger readahead window); harmless
      * when it does not apply (a pipe). */
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -66,13 +57,13 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
     }
     for (;; index++) {
         size_t got = 0;
-        rc = cr_read_full(fd, buf, record, &got);
+        rc = cr_read_full(fd, c.buf, c.record, &got);
         if (rc != 0) {
             rc = cr_fail_errno("vault object %s: cannot read chunk %llu", who,
                                (unsigned long long)index);
             goto out;
         }
-        bool is_final = got < record;
+        bool is_final = got < c.record;
         if (is_final && got < CR_GCM_TAG_LEN) {
             rc = cr_fail(SV_ETRUNC,
                          "vault object %s: truncated %s chunk %llu (the last chunk is "
@@ -81,10 +72,7 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
             goto out;
         }
         size_t len = got - CR_GCM_TAG_LEN;
-        uint8_t nonce[CR_GCM_NONCE_LEN];
-        cr_chunk_nonce(index, nonce);
-        rc = cr_gcm_open(gcm, nonce, is_final ? &flag_final : &flag_more, 1, buf, len,
-                         buf + len);
+        rc = cr_chunk_open(&c, index, is_final, len);
         if (rc != 0) {
             rc = cr_fail(rc,
                          "vault object %s: chunk %llu failed authentication (changed, "
@@ -95,9 +83,9 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
         }
         total += len;
         if (md != NULL)
-            gcry_md_write(md, buf, len);
+            gcry_md_write(md, c.buf, len);
         if (sink != NULL && len > 0) {
-            rc = sink(ctx, buf, len);
+            rc = sink(ctx, c.buf, len);
             if (rc != 0)
                 goto out;
         }
@@ -112,11 +100,7 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
     if (md != NULL)
         rc = check_content(md, meta);
 out:
-    if (buf != NULL)
-        cr_wipe(buf, record);
-    free(buf);
-    if (gcm != NULL)
-        gcry_cipher_close(gcm);
+    cr_chunker_free(&c);
     if (md != NULL)
         gcry_md_close(md);
     return rc;

@@ -16,8 +16,6 @@
 
 #include "crypto_internal.h"
 
-static const uint8_t flag_more = 0x00, flag_final = 0x01;
-
 static int check_chunk_size(uint32_t size)
 {
     if (size < SV_VAULT_CHUNK_MIN || size > SV_VAULT_CHUNK_MAX || (size & (size - 1)) != 0)
@@ -32,34 +30,24 @@ static int write_body(int in_fd, int out_fd, const cr_object_keys *keys, uint32_
                       const sv_vault_meta *meta)
 {
     const char *who = meta->docid;
-    size_t record = (size_t)chunk_size + CR_GCM_TAG_LEN;
-    uint8_t *buf = malloc(record);
-    gcry_cipher_hd_t gcm = NULL;
+    cr_chunker c;
     uint64_t total = 0;
-    int rc;
-    if (buf == NULL) {
-        rc = cr_fail(SV_ENOMEM, "vault object %s: out of memory for a chunk", who);
-        goto out;
-    }
-    rc = cr_gcm_new(&gcm, keys->body);
+    int rc = cr_chunker_init(&c, keys, chunk_size, who);
     if (rc != 0)
-        goto out;
+        return rc;
     posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint; fails on a pipe */
     for (uint64_t index = 0;; index++) {
         size_t got = 0;
-        rc = cr_read_full(in_fd, buf, chunk_size, &got);
+        rc = cr_read_full(in_fd, c.buf, chunk_size, &got);
         if (rc != 0) {
             rc = cr_fail_errno("vault object %s: cannot read the input", who);
             goto out;
         }
         bool is_final = got < chunk_size;
-        uint8_t nonce[CR_GCM_NONCE_LEN];
-        cr_chunk_nonce(index, nonce);
-        rc = cr_gcm_seal(gcm, nonce, is_final ? &flag_final : &flag_more, 1, buf, got,
-                         buf + got);
+        rc = cr_chunk_seal(&c, index, is_final, got);
         if (rc != 0)
             goto out;
-        rc = cr_write_all(out_fd, buf, got + CR_GCM_TAG_LEN);
+        rc = cr_write_all(out_fd, c.buf, got + CR_GCM_TAG_LEN);
         if (rc != 0) {
             rc = cr_fail_errno("vault object %s: cannot write the temp file", who);
             goto out;
@@ -74,11 +62,7 @@ static int write_body(int in_fd, int out_fd, const cr_object_keys *keys, uint32_
                      "(did the file change?)",
                      who, (unsigned long long)total, (unsigned long long)meta->size);
 out:
-    if (buf != NULL)
-        cr_wipe(buf, record);
-    free(buf);
-    if (gcm != NULL)
-        gcry_cipher_close(gcm);
+    cr_chunker_free(&c);
     return rc;
 }
 
@@ -132,10 +116,7 @@ int sv_vault_seal_fd(sv_vault *vault, const sv_keyring *ring, int in_fd,
     if (rc == 0)
         tmp[0] = '\0';
 out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp[0] != '\0')
-        unlinkat(cr_vault_tmp_dirfd(vault), tmp, 0);
+    cr_tmp_abandon(cr_vault_tmp_dirfd(vault), tmp, &fd);
     cr_object_keys_free(keys);
     if (h != NULL)
         cr_wipe(h, sizeof *h);

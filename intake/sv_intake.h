@@ -19,10 +19,8 @@
 #include "sv_ocr.h"
 
 /* ==== OCR worker pool (workers.c) ==========================================
- * NOTE: this section was RECONSTRUCTED by the rules/config engineer from
- * workers.c, cmd_extract.c and test_workers.c after the original header was
- * overwritten by mistake; the lead should check the comments and the value of
- * SV_WORKERS_MAX. */
+ * Each worker is a child process with one OCR engine; documents travel to it
+ * as open file descriptors and come back as validated, framed results. */
 
 /* Most worker processes in one pool. */
 #define SV_WORKERS_MAX 64

@@ -14,7 +14,8 @@
 #include "ocr_internal.h"
 
 /* Geometry, in multiples of the character (box) height. */
-#define JOIN_GAP 0.8f   /* most space between two digit groups of one value */
+#define JOIN_GAP 1.25f  /* most space between two digit groups of one value (a
+                          * monospace word space is about 1 digit height) */
 #define LABEL_GAP 6.0f  /* most space between a label and its value */
 #define COLUMN_GAP 1.5f /* a label with nothing nearer than this may head a column */
 #define BELOW_ROWS 3.0f /* how far under a column label its value may start */
@@ -206,6 +207,18 @@ static bool is_dash(const char *s, size_t i, size_t len, size_t *width)
     return false;
 }
 
+/* Bytes of a UTF-8 curly quote (U+2018, U+2019, U+201C, U+201D) at the
+ * start (or the end) of s[0, len), or 0. */
+static size_t quote_width(const char *s, size_t len, bool at_start)
+{
+    if (len < 3)
+        return 0;
+    const unsigned char *q = (const unsigned char *)(at_start ? s : s + len - 3);
+    bool is_quote = q[0] == 0xE2 && q[1] == 0x80 &&
+                    (q[2] == 0x98 || q[2] == 0x99 || q[2] == 0x9C || q[2] == 0x9D);
+    return is_quote ? 3 : 0;
+}
+
 /*
  * What text (from byte off) is as a value: digits with dashes (look-alike
  * letters mapped when the word is otherwise digits), digits mixed with other
@@ -220,10 +233,17 @@ static value_kind classify_word(const char *text, size_t off, char *digits, size
     size_t len = strlen(w);
     const char *s = off < len ? w + off : w + len;
     len = strlen(s);
-    while (len > 0 && strchr(":#(", *s) != NULL)
-        s++, len--;
-    while (len > 0 && strchr(":.;,)", s[len - 1]) != NULL)
-        len--;
+    /* Punctuation and stray quote marks around a value are not part of it
+     * ('|' is: it may be a misread 1). */
+    size_t cut;
+    while (len > 0 && ((cut = quote_width(s, len, true)) > 0 || strchr(":#([{'\"`", *s) != NULL)) {
+        cut = cut > 0 ? cut : 1;
+        s += cut;
+        len -= cut;
+    }
+    while (len > 0 && ((cut = quote_width(s, len, false)) > 0 ||
+                       strchr(":.;,)]}'\"`", s[len - 1]) != NULL))
+        len -= cut > 0 ? cut : 1;
     size_t real = 0, look = 0, other = 0, dashes = 0, width;
     char mapped_digits[OCR_WORD_MAX];
     size_t n_mapped = 0;
@@ -259,7 +279,7 @@ static value_kind classify_word(const char *text, size_t off, char *digits, size
 
 typedef struct value_read {
     char digits[SV_MRN_MAX + 1];
-    size_t n_digits;
+    size_t n_digits, n_words;
     bool too_long, mapped;
     value_kind kind;
     ocr_box box;
@@ -275,7 +295,7 @@ static void add_word(value_read *v, const ocr_word *word, const char *digits, si
             v->digits[v->n_digits++] = digits[i];
     }
     v->digits[v->n_digits] = '\0';
-    if (v->box.x1 == 0 && v->box.y1 == 0) {
+    if (v->n_words++ == 0) {
         v->box = word->box;
         v->min_conf = word->min_char_conf;
     } else {
@@ -326,9 +346,37 @@ static value_kind read_value(const scan *s, size_t w, size_t off, value_read *v)
     return v->kind;
 }
 
+/*
+ * When out is full, a reading of a value already in it (same digits, same
+ * problem) is folded into that candidate instead of overflowing: its lowest
+ * confidence and highest irregularity are kept, which can only make the
+ * decision stricter. So an MRN in the header of each of 50 pages does not
+ * look like a conflict. Returns false when there is no such candidate.
+ */
+static bool fold_repeat(scan *s, const value_read *v, sv_ocr_reason problem)
+{
+    for (size_t i = 0; i < *s->n; i++) {
+        ocr_candidate *c = &s->out[i];
+        if (c->pub.problem != problem || strcmp(c->pub.digits, v->digits) != 0)
+            continue;
+        if (v->min_conf < c->pub.min_char_conf)
+            c->pub.min_char_conf = v->min_conf;
+        c->glyph_irregularity = maxf(c->glyph_irregularity, v->irregularity);
+        return true;
+    }
+    return false;
+}
+
 static int emit(scan *s, const value_read *v, sv_ocr_source source)
 {
+    sv_ocr_reason problem = SV_REASON_NONE;
+    if (v->kind == VALUE_MIXED || v->too_long)
+        problem = SV_REASON_BAD_FORMAT;
+    else if (v->mapped)
+        problem = SV_REASON_LOW_CONFIDENCE;
     if (*s->n >= s->max) {
+        if (fold_repeat(s, v, problem))
+            return 0;
         s->overflowed = true;
         return SV_ELIMIT;
     }
@@ -338,11 +386,7 @@ static int emit(scan *s, const value_read *v, sv_ocr_source source)
     c->pub.source = source;
     c->pub.page = s->page->page;
     c->pub.min_char_conf = v->min_conf;
-    c->pub.problem = SV_REASON_NONE;
-    if (v->kind == VALUE_MIXED || v->too_long)
-        c->pub.problem = SV_REASON_BAD_FORMAT;
-    else if (v->mapped)
-        c->pub.problem = SV_REASON_LOW_CONFIDENCE;
+    c->pub.problem = problem;
     c->box = v->box;
     c->glyph_irregularity = v->irregularity;
     c->needs_second_read = true;
@@ -386,25 +430,37 @@ static bool value_start(const scan *s, size_t j, size_t *word, size_t *off, int 
     return true;
 }
 
-/* The first word under the label box that overlaps it horizontally. */
+static bool is_under(const ocr_word *word, const ocr_box *label, int line)
+{
+    const ocr_box *b = &word->box;
+    int h = height(label);
+    return word->line != line && b->y0 >= label->y0 + h / 2 &&
+           (float)b->y0 <= (float)label->y1 + BELOW_ROWS * (float)h && b->x1 > label->x0 &&
+           b->x0 < label->x1;
+}
+
+/* The first word under the label box that overlaps it horizontally: on the
+ * nearest line below, the leftmost such word (a value in groups "43 239 458"
+ * starts at its first group, whichever group's box sits a pixel higher). */
 static bool word_below(const scan *s, const ocr_box *label, int line, size_t *found)
 {
     const ocr_word *words = s->page->words;
-    int h = height(label);
+    size_t best = 0;
     bool any = false;
-    for (size_t k = 0; k < s->page->n_words; k++) {
-        const ocr_box *b = &words[k].box;
-        if (words[k].line == line || b->y0 < label->y0 + h / 2 ||
-            (float)b->y0 > (float)label->y1 + BELOW_ROWS * (float)h || b->x1 <= label->x0 ||
-            b->x0 >= label->x1)
-            continue;
-        if (!any || b->y0 < words[*found].box.y0 ||
-            (b->y0 == words[*found].box.y0 && b->x0 < words[*found].box.x0)) {
-            *found = k;
+    for (size_t k = 0; k < s->page->n_words; k++)
+        if (is_under(&words[k], label, line) && (!any || words[k].box.y0 < words[best].box.y0)) {
+            best = k;
             any = true;
         }
-    }
-    return any;
+    if (!any)
+        return false;
+    int row = words[best].line;
+    for (size_t k = 0; k < s->page->n_words; k++)
+        if (words[k].line == row && is_under(&words[k], label, line) &&
+            words[k].box.x0 < words[best].box.x0)
+            best = k;
+    *found = best;
+    return true;
 }
 
 /* A label spans tokens first..last: find its value right or below. */
@@ -431,7 +487,7 @@ static int take_label(scan *s, size_t first, size_t last)
         if ((float)gap <= COLUMN_GAP * h)
             return 0; /* words follow the label: running text, not a table */
     }
-    size_t below;
+    size_t below = 0;
     if (word_below(s, &label, tok_line(s, first), &below) &&
         read_value(s, below, 0, &v) != VALUE_NONE)
         return emit(s, &v, SV_SOURCE_LABEL_BELOW);

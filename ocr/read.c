@@ -180,9 +180,11 @@ static int compare_word_line_x(const void *a, const void *b)
 /*
  * Number the text lines of a page by geometry, not by Tesseract's blocks: a
  * table or a two-column form puts a label and its value into different blocks,
- * yet for a reader they stand on one line. A word joins the current line when
- * its vertical centre falls inside the line's band. Words end up in reading
- * order: line by line, left to right.
+ * yet for a reader they stand on one line. Taken top to bottom, a word joins
+ * the current line when it shares at least half of its height (or of the
+ * line's) with the line's band; the band grows with ordinary words but not
+ * with unusually tall ones (noise, logos). Words end up in reading order: line
+ * by line, left to right.
  */
 static void assign_lines(ocr_word *words, size_t n)
 {
@@ -193,11 +195,17 @@ static void assign_lines(ocr_word *words, size_t n)
     int band_top = words[0].box.y0, band_bottom = words[0].box.y1;
     for (size_t i = 0; i < n; i++) {
         ocr_word *w = &words[i];
-        int centre = (w->box.y0 + w->box.y1) / 2;
-        if (i > 0 && (centre < band_top || centre > band_bottom)) {
+        int word_h = w->box.y1 - w->box.y0, band_h = band_bottom - band_top;
+        int top = w->box.y0 > band_top ? w->box.y0 : band_top;
+        int bottom = w->box.y1 < band_bottom ? w->box.y1 : band_bottom;
+        int smaller = word_h < band_h ? word_h : band_h;
+        if (i > 0 && 2 * (bottom - top) < smaller) {
             line++;
             band_top = w->box.y0;
             band_bottom = w->box.y1;
+        } else if (2 * word_h <= 3 * band_h) {
+            band_top = w->box.y0 < band_top ? w->box.y0 : band_top;
+            band_bottom = w->box.y1 > band_bottom ? w->box.y1 : band_bottom;
         }
         w->line = line;
     }

@@ -76,6 +76,7 @@ int sv_ocr_rules_create(sv_ocr_rules **out)
     rules->max_page_pixels = 60000000u;
     rules->max_pages = 50;
     rules->pdf_dpi = 300;
+    rules->ocr_dpi = 200;
     rules->detect_orientation = true;
     rules->deskew = true;
     rules->timeout_seconds = 120;
@@ -401,13 +402,23 @@ static int set_ocr(sv_ocr_rules *rules, const char *key, const char *v, char *er
         return 0;
     }
     if (strcmp(key, "max_pages") == 0) {
-        if (!parse_unsigned(v, 1, 10000, &rules->max_pages))
-            return fail(err, err_len, "[ocr] max_pages: must be a whole number from 1 to 10000");
+        if (!parse_unsigned(v, 1, 1000, &rules->max_pages))
+            return fail(err, err_len, "[ocr] max_pages: must be a whole number from 1 to 1000");
         return 0;
     }
     if (strcmp(key, "pdf_dpi") == 0) {
         if (!parse_unsigned(v, 72, 1200, &rules->pdf_dpi))
             return fail(err, err_len, "[ocr] pdf_dpi: must be a whole number from 72 to 1200");
+        return 0;
+    }
+    if (strcmp(key, "ocr_dpi") == 0) {
+        if (strcmp(v, "0") == 0) {
+            rules->ocr_dpi = 0;
+            return 0;
+        }
+        if (!parse_unsigned(v, 100, 600, &rules->ocr_dpi))
+            return fail(err, err_len,
+                        "[ocr] ocr_dpi: must be 0 (as scanned) or a whole number from 100 to 600");
         return 0;
     }
     if (strcmp(key, "detect_orientation") == 0 || strcmp(key, "deskew") == 0) {

@@ -260,6 +260,44 @@ static void test_file_checks(void **state)
     sv_ocr_rules_destroy(r);
 }
 
+static void test_known_mrn_list_file(void **state)
+{
+    (void)state;
+    sv_ocr_rules *r = NULL;
+    char err[512], text[256], out[SV_MRN_MAX + 1];
+    snprintf(text, sizeof text, "[mrn]\nknown_mrns = %s\n", list_path);
+    const char good[] = "# patient index export\n55500011\n\n10293847\r\n 0012-3456 \n";
+    write_file(list_path, good, sizeof good - 1, 0600);
+    assert_int_equal(load_text(text, &r, err, sizeof err), 0);
+    assert_int_equal(r->n_known_mrns, 3);
+    assert_true(ocr_rules_is_known_mrn(r, "00123456"));
+    assert_int_equal(sv_ocr_check_mrn(r, "5550-0011", out), SV_REASON_NONE);
+    assert_int_equal(sv_ocr_check_mrn(r, "55500012", out), SV_REASON_UNKNOWN_MRN);
+    /* Every refusal names the file and line, never the entry; the list is
+     * dropped whole. */
+    static const struct {
+        const char *list;
+        mode_t mode;
+        const char *phrase;
+    } bad[] = {
+        {"55500011\n10293847\n1029384X7\n", 0600, "line 3 is not a well-formed MRN"},
+        {"55500011\n123\n", 0600, "line 2 is not a well-formed MRN"}, /* min_length 6 */
+        {"# nothing\n\n", 0600, "lists no MRN"},
+        {"55500011\n", 0606, "writable by every user"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(list_path, bad[i].list, strlen(bad[i].list), bad[i].mode);
+        assert_int_equal(sv_ocr_rules_finish(r, err, sizeof err), SV_ECONFIG);
+        if (strstr(err, bad[i].phrase) == NULL || strstr(err, "1029384") != NULL)
+            fail_msg("list %zu: '%s'", i, err);
+        assert_int_equal(r->n_known_mrns, 0);
+    }
+    unlink(list_path);
+    assert_int_equal(sv_ocr_rules_finish(r, err, sizeof err), SV_ECONFIG);
+    assert_non_null(strstr(err, "cannot open"));
+    sv_ocr_rules_destroy(r);
+}
+
 /* A section owned by someone else, added through the section table. */
 typedef struct extra {
     int calls;
@@ -324,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_mistakes_are_refused_with_file_and_line),
         cmocka_unit_test(test_values_are_never_echoed),
         cmocka_unit_test(test_file_checks),
+        cmocka_unit_test(test_known_mrn_list_file),
         cmocka_unit_test(test_more_sections_through_the_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

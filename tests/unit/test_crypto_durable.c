@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,49 +26,7 @@
 
 #include "test_crypto_util.h"
 
-typedef struct fixture {
-    char dir[256];
-    char vault_dir[300];
-    sv_vault *vault;
-    sv_keyring *ring;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    tc_mkdtemp(f->dir);
-    snprintf(f->vault_dir, sizeof f->vault_dir, "%s/vault", f->dir);
-    assert_int_equal(sv_vault_init_dir(f->vault_dir), 0);
-    assert_int_equal(sv_vault_create(&f->vault, f->vault_dir), 0);
-    f->ring = tc_ring(0x70);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    sv_vault_destroy(f->vault);
-    sv_keyring_destroy(f->ring);
-    tc_rm_rf(f->dir);
-    free(f);
-    return 0;
-}
-
-static size_t tmp_entries(const fixture *f)
-{
-    char tmp[400];
-    snprintf(tmp, sizeof tmp, "%s/tmp", f->vault_dir);
-    DIR *d = opendir(tmp);
-    assert_non_null(d);
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
+typedef tc_vault fixture;
 
 static double now_us(void)
 {
@@ -138,11 +95,11 @@ static void test_kill_mid_stream(void **state)
     assert_true(WIFSIGNALED(st));
     close(p[1]);
     assert_int_equal(absent_or_whole(f, f->ring, docid, data, total), 0);
-    assert_int_equal(tmp_entries(f), 1);
+    assert_int_equal(tc_tmp_entries(f), 1);
     size_t removed = 0;
     assert_int_equal(sv_vault_clean_tmp(f->vault, &removed), 0);
     assert_int_equal(removed, 1);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
     /* and the document can be sealed afterwards */
     assert_int_equal(tc_seal(f->vault, f->ring, docid, data, total, 0), 0);
     assert_int_equal(absent_or_whole(f, f->ring, docid, data, total), 1);
@@ -182,7 +139,7 @@ static void test_kill_seal_at_random_points(void **state)
     }
     size_t removed = 0;
     assert_int_equal(sv_vault_clean_tmp(f->vault, &removed), 0);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
     print_message("seal %.0f us; %d kills: %d whole, %d absent, %zu temp files cleaned\n", span,
                   rounds, whole, absent, removed);
     free(data);
@@ -244,7 +201,7 @@ static void test_error_paths_leave_nothing(void **state)
     assert_true(dir >= 0);
     assert_int_equal(sv_vault_seal_fd(f->vault, f->ring, dir, &m, NULL), SV_EERRNO);
     close(dir);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
     assert_int_equal(absent_or_whole(f, f->ring, docid, NULL, 0), 0);
 
     /* a write error: a file size limit below the object's size */
@@ -267,7 +224,7 @@ static void test_error_paths_leave_nothing(void **state)
     assert_int_equal(waitpid(child, &st, 0), child);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
     assert_int_equal(absent_or_whole(f, f->ring, docid, data, len), 0);
 
     /* the cleanup removes temp files only */
@@ -283,7 +240,7 @@ static void test_error_paths_leave_nothing(void **state)
     size_t removed = 0;
     assert_int_equal(sv_vault_clean_tmp(f->vault, &removed), 0);
     assert_int_equal(removed, 1);
-    assert_int_equal(tmp_entries(f), 1);
+    assert_int_equal(tc_tmp_entries(f), 1);
     free(data);
 }
 
@@ -291,10 +248,10 @@ int main(void)
 {
     assert_int_equal(sv_crypto_global_init(), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_kill_mid_stream, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill_seal_at_random_points, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill_rewrap_at_random_points, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_paths_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_mid_stream, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_seal_at_random_points, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_rewrap_at_random_points, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_error_paths_leave_nothing, tc_vault_setup, tc_vault_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,9 +30,7 @@
 static const char docid[] = "gbcdefghijklmnopqrstuvwxyz";
 
 typedef struct fixture {
-    char dir[256];
-    sv_vault *vault;
-    sv_keyring *ring;
+    tc_vault v;
     uint8_t plain[BODY_PLAIN];
     uint8_t *object; /* the sealed object as sealed */
     size_t len, header_len;
@@ -41,16 +39,12 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    tc_mkdtemp(f->dir);
-    char vault_dir[300], path[512];
-    snprintf(vault_dir, sizeof vault_dir, "%s/vault", f->dir);
-    assert_int_equal(sv_vault_init_dir(vault_dir), 0);
-    assert_int_equal(sv_vault_create(&f->vault, vault_dir), 0);
-    f->ring = tc_ring(0x10);
+    tc_vault_open(&f->v, 0x10);
     uint64_t seed = 99;
     tc_fill(f->plain, sizeof f->plain, &seed);
-    assert_int_equal(tc_seal(f->vault, f->ring, docid, f->plain, sizeof f->plain, CHUNK), 0);
-    assert_int_equal(sv_vault_object_path(f->vault, docid, path, sizeof path), 0);
+    assert_int_equal(tc_seal(f->v.vault, f->v.ring, docid, f->plain, sizeof f->plain, CHUNK), 0);
+    char path[512];
+    assert_int_equal(sv_vault_object_path(f->v.vault, docid, path, sizeof path), 0);
     f->object = tc_read_file(path, &f->len);
     assert_true(f->len > BODY_SEALED);
     f->header_len = f->len - BODY_SEALED;
@@ -61,10 +55,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    sv_vault_destroy(f->vault);
-    sv_keyring_destroy(f->ring);
+    tc_vault_close(&f->v);
     free(f->object);
-    tc_rm_rf(f->dir);
     free(f);
     return 0;
 }
@@ -108,7 +100,7 @@ static void test_intact_object_opens(void **state)
     fixture *f = *state;
     int fd = tc_memfd(f->object, f->len);
     tc_buf out = {0};
-    assert_int_equal(sv_vault_open_fd(f->ring, fd, docid, tc_buf_sink, &out, NULL,
+    assert_int_equal(sv_vault_open_fd(f->v.ring, fd, docid, tc_buf_sink, &out, NULL,
                                       SV_VAULT_CHECK_CONTENT),
                      0);
     close(fd);
@@ -127,10 +119,10 @@ static void test_header_byte_flips(void **state)
         for (size_t m = 0; m < sizeof masks; m++) {
             memcpy(copy, f->object, f->len);
             copy[i] ^= masks[m];
-            open_bad(f, f->ring, copy, f->len, 0, NULL);
+            open_bad(f, f->v.ring, copy, f->len, 0, NULL);
             /* the metadata-only read fails too */
             int fd = tc_memfd(copy, f->len);
-            assert_int_not_equal(sv_vault_read_meta_fd(f->ring, fd, docid, &meta), 0);
+            assert_int_not_equal(sv_vault_read_meta_fd(f->v.ring, fd, docid, &meta), 0);
             close(fd);
         }
     }
@@ -149,7 +141,7 @@ static void test_body_byte_flips(void **state)
             memcpy(copy, f->object, f->len);
             copy[i] ^= 0x04;
             size_t released;
-            assert_int_equal(open_bad(f, f->ring, copy, f->len, k, &released), SV_EAUTH);
+            assert_int_equal(open_bad(f, f->v.ring, copy, f->len, k, &released), SV_EAUTH);
             assert_int_equal(released, k);
         }
     }
@@ -162,16 +154,16 @@ static void test_truncation(void **state)
     size_t released;
     /* every byte of the header */
     for (size_t cut = 0; cut < f->header_len; cut++)
-        open_bad(f, f->ring, f->object, cut, 0, NULL);
+        open_bad(f, f->v.ring, f->object, cut, 0, NULL);
     /* every chunk boundary, and inside every chunk */
     for (size_t k = 0; k <= FULL_CHUNKS; k++) {
         size_t start = chunk_at(f, k);
-        assert_int_equal(open_bad(f, f->ring, f->object, start, k, &released), SV_ETRUNC);
+        assert_int_equal(open_bad(f, f->v.ring, f->object, start, k, &released), SV_ETRUNC);
         assert_int_equal(released, k);
         size_t this_len = k < FULL_CHUNKS ? RECORD : LAST_LEN + 16;
         const size_t inside[] = {1, 15, 16, 17, this_len / 2, this_len - 1};
         for (size_t j = 0; j < sizeof inside / sizeof inside[0]; j++) {
-            open_bad(f, f->ring, f->object, start + inside[j], k, &released);
+            open_bad(f, f->v.ring, f->object, start + inside[j], k, &released);
             assert_int_equal(released, k);
         }
     }
@@ -213,7 +205,7 @@ static void test_chunk_reorder_drop_repeat_append(void **state)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         len = assemble(f, buf, cases[c].records, cases[c].n);
-        open_bad(f, f->ring, buf, len, cases[c].good_prefix, &released);
+        open_bad(f, f->v.ring, buf, len, cases[c].good_prefix, &released);
         assert_int_equal(released, cases[c].good_prefix);
     }
     /* bytes appended after the final chunk */
@@ -221,7 +213,7 @@ static void test_chunk_reorder_drop_repeat_append(void **state)
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
         memcpy(buf, f->object, f->len);
         memset(buf + f->len, 0, extra[i]);
-        open_bad(f, f->ring, buf, f->len + extra[i], FULL_CHUNKS, &released);
+        open_bad(f, f->v.ring, buf, f->len + extra[i], FULL_CHUNKS, &released);
         assert_int_equal(released, FULL_CHUNKS);
     }
     free(buf);
@@ -238,7 +230,7 @@ static void test_other_keys_and_headers(void **state)
     /* another key carrying this key's id: the data key does not unwrap */
     uint8_t id[SV_KEY_ID_LEN], mine[SV_KEY_ID_LEN];
     sv_keyring_id(other, id);
-    sv_keyring_id(f->ring, mine);
+    sv_keyring_id(f->v.ring, mine);
     uint8_t *copy = malloc(f->len);
     memcpy(copy, f->object, f->len);
     uint8_t *at = memmem(copy, f->header_len, mine, sizeof mine);
@@ -252,19 +244,19 @@ static void test_other_keys_and_headers(void **state)
     tc_meta(&m, docid, f->plain, sizeof f->plain);
     int fd = tc_memfd(f->plain, sizeof f->plain);
     sv_vault_seal_opts opts = {.chunk_size = CHUNK, .replace = true};
-    assert_int_equal(sv_vault_seal_fd(f->vault, f->ring, fd, &m, &opts), 0);
+    assert_int_equal(sv_vault_seal_fd(f->v.vault, f->v.ring, fd, &m, &opts), 0);
     close(fd);
-    assert_int_equal(sv_vault_object_path(f->vault, docid, path, sizeof path), 0);
+    assert_int_equal(sv_vault_object_path(f->v.vault, docid, path, sizeof path), 0);
     size_t len2;
     uint8_t *second = tc_read_file(path, &len2);
     assert_int_equal(len2, f->len);
     memcpy(copy, second, f->header_len);
     memcpy(copy + f->header_len, f->object + f->header_len, f->len - f->header_len);
-    assert_int_equal(open_bad(f, f->ring, copy, f->len, 0, &released), SV_EAUTH);
+    assert_int_equal(open_bad(f, f->v.ring, copy, f->len, 0, &released), SV_EAUTH);
     /* and one chunk of the other sealing in the middle */
     memcpy(copy, f->object, f->len);
     memcpy(copy + chunk_at(f, 2), second + chunk_at(f, 2), RECORD);
-    assert_int_equal(open_bad(f, f->ring, copy, f->len, 2, &released), SV_EAUTH);
+    assert_int_equal(open_bad(f, f->v.ring, copy, f->len, 2, &released), SV_EAUTH);
     assert_int_equal(released, 2);
     free(second);
     free(copy);
@@ -278,13 +270,13 @@ static void test_renamed_file(void **state)
     /* open the object of docid as if it were other's */
     int fd = tc_memfd(f->object, f->len);
     tc_buf out = {0};
-    assert_int_equal(sv_vault_open_fd(f->ring, fd, other, tc_buf_sink, &out, NULL, 0), SV_EAUTH);
+    assert_int_equal(sv_vault_open_fd(f->v.ring, fd, other, tc_buf_sink, &out, NULL, 0), SV_EAUTH);
     close(fd);
     assert_int_equal(out.len, 0);
     assert_non_null(strstr(sv_crypto_last_error(), other));
     /* the same through the vault: copy the file under other's name */
     char path[512];
-    assert_int_equal(sv_vault_object_path(f->vault, other, path, sizeof path), 0);
+    assert_int_equal(sv_vault_object_path(f->v.vault, other, path, sizeof path), 0);
     char *slash = strrchr(path, '/');
     *slash = '\0';
     mkdir(path, 0700);
@@ -294,11 +286,11 @@ static void test_renamed_file(void **state)
     assert_int_equal(write(fd, f->object, f->len), (ssize_t)f->len);
     close(fd);
     sv_vault_meta meta;
-    assert_int_equal(sv_vault_read_meta(f->vault, f->ring, other, &meta), SV_EAUTH);
-    assert_int_equal(sv_vault_open(f->vault, f->ring, other, tc_buf_sink, &out, NULL, 0),
+    assert_int_equal(sv_vault_read_meta(f->v.vault, f->v.ring, other, &meta), SV_EAUTH);
+    assert_int_equal(sv_vault_open(f->v.vault, f->v.ring, other, tc_buf_sink, &out, NULL, 0),
                      SV_EAUTH);
     assert_int_equal(out.len, 0);
-    assert_int_equal(sv_vault_open(f->vault, f->ring, "hbcdefghijklmnopqrstuvwxy3", NULL, NULL,
+    assert_int_equal(sv_vault_open(f->v.vault, f->v.ring, "hbcdefghijklmnopqrstuvwxy3", NULL, NULL,
                                    NULL, 0),
                      SV_ENOTFOUND);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -173,6 +174,55 @@ int tc_seal(sv_vault *v, const sv_keyring *ring, const char *docid, const uint8_
     close(fd);
     sv_vault_meta_wipe(&m);
     return rc;
+}
+
+void tc_vault_open(tc_vault *t, uint8_t ring_first)
+{
+    memset(t, 0, sizeof *t);
+    tc_mkdtemp(t->dir);
+    snprintf(t->vault_dir, sizeof t->vault_dir, "%s/vault", t->dir);
+    assert_int_equal(sv_vault_init_dir(t->vault_dir), 0);
+    assert_int_equal(sv_vault_create(&t->vault, t->vault_dir), 0);
+    t->ring = tc_ring(ring_first);
+}
+
+void tc_vault_close(tc_vault *t)
+{
+    sv_vault_destroy(t->vault);
+    sv_keyring_destroy(t->ring);
+    tc_rm_rf(t->dir);
+    memset(t, 0, sizeof *t);
+}
+
+int tc_vault_setup(void **state)
+{
+    tc_vault *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    tc_vault_open(t, 0x40);
+    *state = t;
+    return 0;
+}
+
+int tc_vault_teardown(void **state)
+{
+    tc_vault_close(*state);
+    free(*state);
+    return 0;
+}
+
+size_t tc_tmp_entries(const tc_vault *t)
+{
+    char tmp[400];
+    snprintf(tmp, sizeof tmp, "%s/tmp", t->vault_dir);
+    DIR *d = opendir(tmp);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
 }
 
 static bool contains(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t n)

@@ -47,6 +47,22 @@ void tc_meta(sv_vault_meta *m, const char *docid, const uint8_t *data, size_t le
 int tc_seal(sv_vault *v, const sv_keyring *ring, const char *docid, const uint8_t *data,
             size_t len, uint32_t chunk_size);
 
+/* A vault in a new temp directory (dir/vault) and a key ring (tc_ring). */
+typedef struct tc_vault {
+    char dir[256];
+    char vault_dir[300];
+    sv_vault *vault;
+    sv_keyring *ring;
+} tc_vault;
+void tc_vault_open(tc_vault *t, uint8_t ring_first);
+/* Free everything and remove the directory. */
+void tc_vault_close(tc_vault *t);
+/* cmocka setup/teardown: *state is a tc_vault with ring tc_ring(0x40). */
+int tc_vault_setup(void **state);
+int tc_vault_teardown(void **state);
+/* Entries in the vault's tmp/ (temp files left behind). */
+size_t tc_tmp_entries(const tc_vault *t);
+
 /* Does haystack contain needle as ASCII, UTF-16LE or UTF-16BE? */
 bool tc_contains_text(const uint8_t *hay, size_t hay_len, const char *needle);
 

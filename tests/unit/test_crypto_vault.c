@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <gcrypt.h>
@@ -27,54 +26,7 @@
 
 #include "test_crypto_util.h"
 
-typedef struct fixture {
-    char dir[256];
-    char vault_dir[300];
-    sv_vault *vault;
-    sv_keyring *ring;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    tc_mkdtemp(f->dir);
-    snprintf(f->vault_dir, sizeof f->vault_dir, "%s/vault", f->dir);
-    assert_int_equal(sv_vault_init_dir(f->vault_dir), 0);
-    assert_int_equal(sv_vault_create(&f->vault, f->vault_dir), 0);
-    f->ring = tc_ring(0x40);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    sv_vault_destroy(f->vault);
-    sv_keyring_destroy(f->ring);
-    tc_rm_rf(f->dir);
-    free(f);
-    return 0;
-}
-
-static size_t count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    assert_non_null(d);
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-static size_t tmp_entries(const fixture *f)
-{
-    char tmp[400];
-    snprintf(tmp, sizeof tmp, "%s/tmp", f->vault_dir);
-    return count_entries(tmp);
-}
+typedef tc_vault fixture;
 
 /* ---------------------------- metadata codec ---------------------------- */
 
@@ -203,7 +155,7 @@ static void round_trip(fixture *f, size_t len, uint32_t chunk)
     assert_true((size_t)st.st_size > body);
     assert_true((size_t)st.st_size - body < 300 + 32);
     assert_int_equal(st.st_mode & 0777, 0400);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
 
     tc_buf out = {0};
     sv_vault_meta meta;
@@ -273,7 +225,7 @@ static void test_read_meta_update_and_checks(void **state)
     m.size--;
     m.sha256[0] ^= 1;
     assert_int_equal(sv_vault_update_meta(f->vault, f->ring, &m), SV_EINVAL);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
 
     /* no overwrite unless asked; replace works */
     m.sha256[0] ^= 1;
@@ -292,7 +244,7 @@ static void test_read_meta_update_and_checks(void **state)
     assert_int_equal(sv_vault_seal_fd(f->vault, f->ring, fd, &m, NULL), SV_EINVAL);
     close(fd);
     assert_int_equal(sv_vault_read_meta(f->vault, f->ring, other, &got), SV_ENOTFOUND);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
 
     /* a wrong hash is caught when the content is checked */
     m.size = sizeof data;
@@ -349,7 +301,7 @@ static void test_rewrap(void **state)
     assert_int_equal(out.len, sizeof data);
     assert_memory_equal(out.data, data, sizeof data);
     assert_string_equal(meta.mrn, "40817265");
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
     tc_buf_free(&out);
     free(before);
     free(after);
@@ -539,7 +491,7 @@ static void test_big_stream_constant_memory(void **state)
     assert_int_equal(waitpid(child, &st, 0), child);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
-    assert_int_equal(tmp_entries(f), 0);
+    assert_int_equal(tc_tmp_entries(f), 0);
 }
 
 int main(void)
@@ -548,11 +500,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_meta_round_trip_and_rules),
         cmocka_unit_test(test_meta_decoder_bounds),
-        cmocka_unit_test_setup_teardown(test_round_trips, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_meta_update_and_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rewrap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_big_stream_constant_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trips, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_read_meta_update_and_checks, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_rewrap, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_big_stream_constant_memory, tc_vault_setup, tc_vault_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
