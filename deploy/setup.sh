@@ -9,4 +9,4 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
 echo
 echo "== scanvault extract over the bundled samples (samples/docs) =="
-build/cli/scanvault extract --jobs "$(nproc)" samples/docs/*
+build/cli/scanvault extract --jobs "$(nproc)" --config samples/scanvault.conf samples/docs/*

@@ -30,6 +30,23 @@ void ocr_barcode_scanner_destroy(zbar_image_scanner_t *scanner)
         zbar_image_scanner_destroy(scanner);
 }
 
+/* The bounding box of the points where zbar's scan lines crossed the symbol. */
+static void set_symbol_box(const zbar_symbol_t *sym, ocr_box *box)
+{
+    unsigned n = zbar_symbol_get_loc_size(sym);
+    for (unsigned i = 0; i < n; i++) {
+        int x = zbar_symbol_get_loc_x(sym, i), y = zbar_symbol_get_loc_y(sym, i);
+        if (i == 0 || x < box->x0)
+            box->x0 = x;
+        if (i == 0 || y < box->y0)
+            box->y0 = y;
+        if (i == 0 || x + 1 > box->x1)
+            box->x1 = x + 1;
+        if (i == 0 || y + 1 > box->y1)
+            box->y1 = y + 1;
+    }
+}
+
 int ocr_read_barcodes(zbar_image_scanner_t *scanner, PIX *grey, int page, ocr_barcode *out,
                       size_t max, size_t *n)
 {
@@ -57,6 +74,7 @@ int ocr_read_barcodes(zbar_image_scanner_t *scanner, PIX *grey, int page, ocr_ba
             memset(b, 0, sizeof *b);
             memcpy(b->value, data, len);
             b->page = page;
+            set_symbol_box(sym, &b->box);
         }
     }
     zbar_image_destroy(image);

@@ -207,16 +207,24 @@ static bool is_dash(const char *s, size_t i, size_t len, size_t *width)
     return false;
 }
 
-/* Bytes of a UTF-8 curly quote (U+2018, U+2019, U+201C, U+201D) at the
- * start (or the end) of s[0, len), or 0. */
+/* Bytes of a UTF-8 mark that specks and smudges are read as, at the start
+ * (or the end) of s[0, len), or 0: curly quotes (U+2018, U+2019, U+201C,
+ * U+201D), the bullet (U+2022), the degree sign (U+00B0) and the middle dot
+ * (U+00B7). None of them is a digit, so trimming them invents nothing. */
 static size_t quote_width(const char *s, size_t len, bool at_start)
 {
-    if (len < 3)
-        return 0;
-    const unsigned char *q = (const unsigned char *)(at_start ? s : s + len - 3);
-    bool is_quote = q[0] == 0xE2 && q[1] == 0x80 &&
-                    (q[2] == 0x98 || q[2] == 0x99 || q[2] == 0x9C || q[2] == 0x9D);
-    return is_quote ? 3 : 0;
+    if (len >= 3) {
+        const unsigned char *q = (const unsigned char *)(at_start ? s : s + len - 3);
+        if (q[0] == 0xE2 && q[1] == 0x80 &&
+            (q[2] == 0x98 || q[2] == 0x99 || q[2] == 0x9C || q[2] == 0x9D || q[2] == 0xA2))
+            return 3;
+    }
+    if (len >= 2) {
+        const unsigned char *q = (const unsigned char *)(at_start ? s : s + len - 2);
+        if (q[0] == 0xC2 && (q[1] == 0xB0 || q[1] == 0xB7))
+            return 2;
+    }
+    return 0;
 }
 
 /*

@@ -229,6 +229,114 @@ static int read_page_reduced(sv_ocr *ocr, PIX *upright, PIX *binary, int ppi)
     return rc;
 }
 
+/* Is this barcode value MRN-shaped (digits only, a length the rules allow)? */
+static bool is_mrn_shaped(const sv_ocr_rules *rules, const char *value)
+{
+    size_t n = strlen(value);
+    if (n < rules->min_length || n > rules->max_length)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (value[i] < '0' || value[i] > '9')
+            return false;
+    return true;
+}
+
+static bool page_has_candidate(const sv_ocr *ocr, const page_state *st, int page_no,
+                               const char *digits)
+{
+    for (size_t i = 0; i < st->n_candidates; i++)
+        if (ocr->candidates[i].pub.page == page_no &&
+            strcmp(ocr->candidates[i].pub.digits, digits) == 0)
+            return true;
+    return false;
+}
+
+static bool is_allowed_length(const sv_ocr_rules *rules, const char *digits)
+{
+    size_t n = strlen(digits);
+    return n >= rules->min_length && n <= rules->max_length;
+}
+
+/*
+ * Corroborate one candidate. The page read is made at reduced resolution, so
+ * the value is read again from the full-resolution page, digits only. When
+ * the two differ, a third independent full-resolution read decides: if it is
+ * a plain number, agrees digit for digit with the digits-only read and every
+ * character is confident, those two full-resolution reads replace the page
+ * read (two independent reads agreeing is the rule, DESIGN.md section 3).
+ * Otherwise the candidate keeps the page read and fails its second read.
+ */
+static void corroborate_candidate(sv_ocr *ocr, PIX *upright, int ppi, ocr_candidate *c)
+{
+    char second[SV_MRN_MAX * 2 + 2], third[SV_MRN_MAX * 2 + 2];
+    if (!ocr_read_digits(ocr->tess, upright, ppi, &c->box, second, sizeof second))
+        return;
+    if (strcmp(second, c->pub.digits) == 0) {
+        c->pub.second_read_agrees = is_allowed_length(ocr->rules, second);
+        return;
+    }
+    float conf = 0.0f;
+    if (!is_allowed_length(ocr->rules, second) ||
+        !ocr_read_value(ocr->tess, upright, ppi, &c->box, third, sizeof third, &conf) ||
+        strcmp(second, third) != 0 || conf < ocr->rules->min_char_confidence)
+        return;
+    memcpy(c->pub.digits, third, strlen(third) + 1);
+    c->pub.min_char_conf = conf;
+    c->pub.second_read_agrees = true;
+    if (c->pub.problem == SV_REASON_LOW_CONFIDENCE || c->pub.problem == SV_REASON_BAD_FORMAT)
+        c->pub.problem = SV_REASON_NONE;
+}
+
+/* Find and corroborate the candidates among freshly read words of one page. */
+static void take_candidates(sv_ocr *ocr, const ocr_page_words *pw, PIX *upright, int ppi,
+                            page_state *st)
+{
+    size_t before = st->n_candidates;
+    if (ocr_find_candidates(ocr->rules, pw, ocr->candidates, OCR_MAX_TEXT_CANDIDATES,
+                            &st->n_candidates, &st->unclear_label) == SV_ELIMIT)
+        st->candidates_overflowed = true;
+    for (size_t i = before; i < st->n_candidates; i++)
+        if (ocr->candidates[i].needs_second_read)
+            corroborate_candidate(ocr, upright, ppi, &ocr->candidates[i]);
+}
+
+/*
+ * A patient label: a barcode with an MRN-shaped value that no printed
+ * candidate of this page matches. Its small print is often lost in the
+ * full-page read; read the label around the barcode again, as one block and
+ * enlarged, and take its labelled candidates like any others. Never the
+ * barcode's value itself: the print must say it.
+ */
+static int reread_labels(sv_ocr *ocr, PIX *upright, PIX *binary, int ppi, int page_no,
+                         size_t first_barcode, page_state *st)
+{
+    for (size_t i = first_barcode; i < st->n_barcodes; i++) {
+        const ocr_barcode *b = &ocr->barcodes[i];
+        if (!is_mrn_shaped(ocr->rules, b->value) ||
+            page_has_candidate(ocr, st, page_no, b->value))
+            continue;
+        int w = b->box.x1 - b->box.x0;
+        ocr_box label = {b->box.x0 - w / 2, b->box.y0 - w * 6 / 5, b->box.x1 + w / 2,
+                         b->box.y1 + w / 3};
+        ocr_word_list words = {0};
+        int rc = ocr_read_region(ocr->tess, upright, ppi, &label, binary, &words);
+        if (rc == 0) {
+            ocr_page_words pw = {.page = page_no,
+                                 .width = pixGetWidth(upright),
+                                 .height = pixGetHeight(upright),
+                                 .words = words.words,
+                                 .n_words = words.n};
+            take_candidates(ocr, &pw, upright, ppi, st);
+        }
+        if (words.words != NULL)
+            memset(words.words, 0, words.cap * sizeof *words.words);
+        free(words.words);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Below this mean word confidence a page whose orientation was only
  * "likely" is checked with the OSD model. */
 #define REREAD_BELOW_CONFIDENCE 55.0f
@@ -285,23 +393,19 @@ static int extract_page(sv_ocr *ocr, PIX *grey, int page_no, page_state *st,
                          .height = pixGetHeight(upright),
                          .words = ocr->words.words + *first_word,
                          .n_words = ocr->words.n - *first_word};
-    size_t before = st->n_candidates;
-    if (ocr_find_candidates(ocr->rules, &pw, ocr->candidates, OCR_MAX_TEXT_CANDIDATES,
-                            &st->n_candidates, &st->unclear_label) == SV_ELIMIT)
-        st->candidates_overflowed = true;
-    for (size_t i = before; i < st->n_candidates; i++) {
-        ocr_candidate *c = &ocr->candidates[i];
-        size_t len = strlen(c->pub.digits);
-        if (c->needs_second_read && len >= ocr->rules->min_length &&
-            len <= ocr->rules->max_length)
-            c->pub.second_read_agrees = ocr_second_read_agrees(ocr->tess, upright, ppi, c);
-    }
+    take_candidates(ocr, &pw, upright, ppi, st);
     ms->second_read += now_ms() - t;
 
     t = now_ms();
+    size_t first_barcode = st->n_barcodes;
     rc = ocr_read_barcodes(ocr->scanner, upright, page_no, ocr->barcodes, OCR_MAX_BARCODES,
                            &st->n_barcodes);
     ms->barcode += now_ms() - t;
+    if (rc != 0)
+        goto out;
+    t = now_ms();
+    rc = reread_labels(ocr, upright, binary, ppi, page_no, first_barcode, st);
+    ms->second_read += now_ms() - t;
 out:
     pixDestroy(&binary);
     pixDestroy(&upright);

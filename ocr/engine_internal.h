@@ -58,10 +58,31 @@ int ocr_read_page(TessBaseAPI *tess, PIX *image, int image_ppi, float to_page, P
                   ocr_word_list *list);
 
 /*
- * Re-read a candidate's box digits-only, from the grey page with a different
- * binarisation than the first read; true when it gives the same digits.
+ * Read one region of an upright grey page as a single block of text (2x
+ * enlarged below 250 ppi); append its words with page coordinates. For
+ * small print the full-page read missed, such as a patient label.
+ * Returns 0, SV_ENOMEM or SV_EOCR.
  */
-bool ocr_second_read_agrees(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_candidate *cand);
+int ocr_read_region(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_box *region, PIX *binary,
+                    ocr_word_list *list);
+
+/*
+ * The second read of an MRN value: its box on the full-resolution grey page,
+ * digits only. Writes the digits read (possibly "") to digits (capacity cap);
+ * false when the engine gave no text.
+ */
+bool ocr_read_digits(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_box *box, char *digits,
+                     size_t cap);
+
+/*
+ * A third, independent read of an MRN value box (full resolution, local
+ * thresholds, every character allowed, per-character confidences). True only
+ * when the region holds a plain number: digits with dashes between them and
+ * at most punctuation around them; then digits and the lowest character
+ * confidence are set.
+ */
+bool ocr_read_value(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_box *box, char *digits,
+                    size_t cap, float *min_conf);
 
 /* ---- barcode.c ---- */
 

@@ -199,6 +199,7 @@ int ocr_find_candidates(const sv_ocr_rules *rules, const ocr_page_words *page,
 typedef struct ocr_barcode {
     char value[OCR_BARCODE_MAX]; /* as decoded */
     int page;
+    ocr_box box;                 /* where the scan lines crossed it on its page */
 } ocr_barcode;
 
 /* ---- decision (decide.c) -------------------------------------------------- */

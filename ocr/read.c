@@ -182,9 +182,10 @@ static int compare_word_line_x(const void *a, const void *b)
  * table or a two-column form puts a label and its value into different blocks,
  * yet for a reader they stand on one line. Taken top to bottom, a word joins
  * the current line when it shares at least half of its height (or of the
- * line's) with the line's band; the band grows with ordinary words but not
- * with unusually tall ones (noise, logos). Words end up in reading order: line
- * by line, left to right.
+ * line's) with the line's band. The band is the mean top and bottom of the
+ * line's ordinary words, so it follows a wavy baseline without growing into
+ * the next line; unusually tall words (noise, logos) do not move it. Words end
+ * up in reading order: line by line, left to right.
  */
 static void assign_lines(ocr_word *words, size_t n)
 {
@@ -192,20 +193,24 @@ static void assign_lines(ocr_word *words, size_t n)
         return;
     qsort(words, n, sizeof *words, compare_word_centre_y);
     int line = 0;
-    int band_top = words[0].box.y0, band_bottom = words[0].box.y1;
+    double sum_top = words[0].box.y0, sum_bottom = words[0].box.y1;
+    int members = 1;
     for (size_t i = 0; i < n; i++) {
         ocr_word *w = &words[i];
+        int band_top = (int)(sum_top / members), band_bottom = (int)(sum_bottom / members);
         int word_h = w->box.y1 - w->box.y0, band_h = band_bottom - band_top;
         int top = w->box.y0 > band_top ? w->box.y0 : band_top;
         int bottom = w->box.y1 < band_bottom ? w->box.y1 : band_bottom;
         int smaller = word_h < band_h ? word_h : band_h;
         if (i > 0 && 2 * (bottom - top) < smaller) {
             line++;
-            band_top = w->box.y0;
-            band_bottom = w->box.y1;
-        } else if (2 * word_h <= 3 * band_h) {
-            band_top = w->box.y0 < band_top ? w->box.y0 : band_top;
-            band_bottom = w->box.y1 > band_bottom ? w->box.y1 : band_bottom;
+            sum_top = w->box.y0;
+            sum_bottom = w->box.y1;
+            members = 1;
+        } else if (i > 0 && 2 * word_h <= 3 * band_h) {
+            sum_top += w->box.y0;
+            sum_bottom += w->box.y1;
+            members++;
         }
         w->line = line;
     }
@@ -234,11 +239,16 @@ static void scale_box(ocr_box *b, float factor)
     b->y1 = (int)((float)b->y1 * factor + 0.999f);
 }
 
-int ocr_read_page(TessBaseAPI *tess, PIX *image, int image_ppi, float to_page, PIX *binary,
-                  ocr_word_list *list)
+/*
+ * Recognise image with the given segmentation mode; append its words with
+ * boxes mapped to page coordinates: image coordinates times to_page, plus
+ * (dx, dy).
+ */
+static int read_words(TessBaseAPI *tess, PIX *image, int image_ppi, TessPageSegMode mode,
+                      float to_page, int dx, int dy, PIX *binary, ocr_word_list *list)
 {
     size_t first = list->n;
-    TessBaseAPISetPageSegMode(tess, PSM_AUTO);
+    TessBaseAPISetPageSegMode(tess, mode);
     TessBaseAPISetImage2(tess, image);
     TessBaseAPISetSourceResolution(tess, image_ppi);
     if (TessBaseAPIRecognize(tess, NULL) != 0)
@@ -265,6 +275,10 @@ int ocr_read_page(TessBaseAPI *tess, PIX *image, int image_ppi, float to_page, P
                                         &word.box.y1);
             if (to_page != 1.0f)
                 scale_box(&word.box, to_page);
+            word.box.x0 += dx;
+            word.box.x1 += dx;
+            word.box.y0 += dy;
+            word.box.y1 += dy;
             word.conf = TessResultIteratorConfidence(it, RIL_WORD);
             word.min_char_conf = 100.0f;
             in_word = true;
@@ -279,6 +293,7 @@ int ocr_read_page(TessBaseAPI *tess, PIX *image, int image_ppi, float to_page, P
         rc = word_list_push(list, &word);
 out:
     TessResultIteratorDelete(it);
+    TessBaseAPISetPageSegMode(tess, PSM_AUTO);
     if (rc == 0)
         assign_lines(list->words + first, list->n - first);
     /* Irregularity only where it matters: words that carry a number. */
@@ -287,6 +302,39 @@ out:
         if (count_digits(w->text) >= 3)
             w->glyph_irregularity = glyph_irregularity(binary, &w->box);
     }
+    return rc;
+}
+
+int ocr_read_page(TessBaseAPI *tess, PIX *image, int image_ppi, float to_page, PIX *binary,
+                  ocr_word_list *list)
+{
+    return read_words(tess, image, image_ppi, PSM_AUTO, to_page, 0, 0, binary, list);
+}
+
+int ocr_read_region(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_box *region, PIX *binary,
+                    ocr_word_list *list)
+{
+    BOX *clip = boxCreate(region->x0, region->y0, region->x1 - region->x0,
+                          region->y1 - region->y0);
+    BOX *clipped = NULL;
+    PIX *crop = clip ? pixClipRectangle(grey, clip, &clipped) : NULL;
+    int rc = SV_ENOMEM;
+    if (crop == NULL || clipped == NULL)
+        goto out;
+    l_int32 x0, y0;
+    boxGetGeometry(clipped, &x0, &y0, NULL, NULL);
+    /* Small print on labels reads better twice as large. */
+    float scale = ppi < 250 ? 2.0f : 1.0f;
+    PIX *big = scale != 1.0f ? pixScaleGrayLI(crop, scale, scale) : pixClone(crop);
+    if (big == NULL)
+        goto out;
+    rc = read_words(tess, big, (int)((float)ppi * scale), PSM_SINGLE_BLOCK, 1.0f / scale, x0, y0,
+                    binary, list);
+    pixDestroy(&big);
+out:
+    pixDestroy(&crop);
+    boxDestroy(&clipped);
+    boxDestroy(&clip);
     return rc;
 }
 
@@ -300,28 +348,38 @@ static void digits_only(const char *text, char *out, size_t cap)
     out[n] = '\0';
 }
 
-bool ocr_second_read_agrees(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_candidate *cand)
+/* The value's region of the grey page, with a little margin: tight left and
+ * right so that a label's '#' or ':' stays out. Caller destroys. */
+static PIX *value_region(PIX *grey, const ocr_box *box)
 {
-    bool agrees = false;
-    int h = cand->box.y1 - cand->box.y0;
-    if (h <= 0 || cand->box.x1 <= cand->box.x0)
-        return false;
-    /* Tight left and right, so that the label's '#' or ':' stays out. */
-    int pad_y = h / 2 + 2, pad_x = h / 3 + 2;
-    BOX *clip = boxCreate(cand->box.x0 - pad_x, cand->box.y0 - pad_y,
-                          cand->box.x1 - cand->box.x0 + 2 * pad_x, h + 2 * pad_y);
+    int h = box->y1 - box->y0;
+    if (h <= 0 || box->x1 <= box->x0)
+        return NULL;
+    int pad_y = h / 5 + 2, pad_x = h / 3 + 2;
+    BOX *clip = boxCreate(box->x0 - pad_x, box->y0 - pad_y, box->x1 - box->x0 + 2 * pad_x,
+                          h + 2 * pad_y);
     PIX *region = clip ? pixClipRectangle(grey, clip, NULL) : NULL;
-    PIX *scaled = NULL;
-    /* Independent of the page read: the full-resolution grey value alone, at
-     * a scale that puts the digits near 40 px, thresholded by Tesseract on
+    boxDestroy(&clip);
+    return region;
+}
+
+/* Scale that puts glyphs of height h near 40 px, within 0.5..4. */
+static float digit_scale(int h)
+{
+    float scale = 40.0f / (float)(h > 0 ? h : 1);
+    return scale < 0.5f ? 0.5f : (scale > 4.0f ? 4.0f : scale);
+}
+
+bool ocr_read_digits(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_box *box, char *digits,
+                     size_t cap)
+{
+    digits[0] = '\0';
+    bool is_read = false;
+    float scale = digit_scale(box->y1 - box->y0);
+    PIX *region = value_region(grey, box);
+    PIX *scaled = region ? pixScaleGrayLI(region, scale, scale) : NULL;
+    /* The full-resolution grey value alone, thresholded by Tesseract on
      * this crop only (the page read was a reduced whole page), digits only. */
-    float scale = 40.0f / (float)h;
-    if (scale < 0.5f)
-        scale = 0.5f;
-    if (scale > 4.0f)
-        scale = 4.0f;
-    if (region != NULL)
-        scaled = pixScaleGrayLI(region, scale, scale);
     if (scaled != NULL) {
         TessBaseAPISetVariable(tess, "tessedit_char_whitelist", "0123456789-");
         TessBaseAPISetPageSegMode(tess, PSM_SINGLE_LINE);
@@ -329,9 +387,8 @@ bool ocr_second_read_agrees(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_can
         TessBaseAPISetSourceResolution(tess, (int)((float)ppi * scale));
         char *text = TessBaseAPIGetUTF8Text(tess);
         if (text != NULL) {
-            char digits[SV_MRN_MAX * 2 + 2];
-            digits_only(text, digits, sizeof digits);
-            agrees = strcmp(digits, cand->pub.digits) == 0;
+            digits_only(text, digits, cap);
+            is_read = true;
             TessDeleteText(text);
         }
         TessBaseAPISetVariable(tess, "tessedit_char_whitelist", "");
@@ -339,6 +396,78 @@ bool ocr_second_read_agrees(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_can
     }
     pixDestroy(&scaled);
     pixDestroy(&region);
-    boxDestroy(&clip);
-    return agrees;
+    return is_read;
+}
+
+/*
+ * Collect the digits of a value read symbol by symbol. Dashes and spaces may
+ * sit between digits, punctuation only around them; any letter or other
+ * character among the digits means the region is not a plain number.
+ */
+static bool collect_value_symbols(TessResultIterator *it, char *digits, size_t cap,
+                                  float *min_conf)
+{
+    size_t n = 0;
+    bool is_after_digits = false, is_plain = true;
+    *min_conf = 100.0f;
+    do {
+        char *sym = TessResultIteratorGetUTF8Text(it, RIL_SYMBOL);
+        if (sym == NULL)
+            continue;
+        unsigned char c = (unsigned char)sym[0];
+        bool is_single = sym[0] != '\0' && sym[1] == '\0';
+        if (is_single && isdigit(c)) {
+            if (is_after_digits || n + 1 >= cap) {
+                is_plain = false; /* digits, then other marks, then digits */
+            } else {
+                digits[n++] = (char)c;
+                float conf = TessResultIteratorConfidence(it, RIL_SYMBOL);
+                if (conf < *min_conf)
+                    *min_conf = conf;
+            }
+        } else if (is_single && c == '-' && n > 0) {
+            /* a group separator */
+        } else if (is_single && strchr("#:.,;|'\"()[]", c) != NULL) {
+            if (n > 0)
+                is_after_digits = true;
+        } else {
+            is_plain = false;
+        }
+        TessDeleteText(sym);
+    } while (is_plain && TessResultIteratorNext(it, RIL_SYMBOL));
+    digits[n] = '\0';
+    return is_plain && n > 0;
+}
+
+bool ocr_read_value(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_box *box, char *digits,
+                    size_t cap, float *min_conf)
+{
+    digits[0] = '\0';
+    *min_conf = 0.0f;
+    bool is_plain = false;
+    float scale = digit_scale(box->y1 - box->y0);
+    PIX *region = value_region(grey, box);
+    PIX *scaled = region ? pixScaleGrayLI(region, scale, scale) : NULL;
+    PIX *binary = NULL;
+    /* Independent of both other reads: local (Sauvola) thresholds, all
+     * characters allowed, so a letter in the value shows. */
+    if (scaled != NULL)
+        pixSauvolaBinarize(scaled, 15, 0.34f, 1, NULL, NULL, NULL, &binary);
+    if (binary != NULL) {
+        TessBaseAPISetPageSegMode(tess, PSM_SINGLE_LINE);
+        TessBaseAPISetImage2(tess, binary);
+        TessBaseAPISetSourceResolution(tess, (int)((float)ppi * scale));
+        if (TessBaseAPIRecognize(tess, NULL) == 0) {
+            TessResultIterator *it = TessBaseAPIGetIterator(tess);
+            if (it != NULL) {
+                is_plain = collect_value_symbols(it, digits, cap, min_conf);
+                TessResultIteratorDelete(it);
+            }
+        }
+        TessBaseAPISetPageSegMode(tess, PSM_AUTO);
+    }
+    pixDestroy(&binary);
+    pixDestroy(&scaled);
+    pixDestroy(&region);
+    return is_plain;
 }

@@ -67,7 +67,7 @@ int sv_ocr_rules_create(sv_ocr_rules **out)
     rules->min_char_confidence = 80.0f;
     rules->require_second_read = true;
     rules->barcode_alone = false;
-    rules->handwriting_irregularity = 0.15f;
+    rules->handwriting_irregularity = 0.05f;
     ocr_default_types(rules);
     rules->type_min_score = 12;
     rules->type_title_factor = 3.0f;

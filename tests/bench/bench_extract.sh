@@ -7,7 +7,7 @@
 #   tests/bench/bench_extract.sh [BUILD_DIR] [COUNT] [SEED]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
+build=$(cd "${1:-$top/build}" && pwd)
 count=${2:-150}
 seed=${3:-20261123}
 scanvault=$build/cli/scanvault
@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 python=/usr/bin/python3
 
 echo "generating $count documents (seed $seed)..."
-"$python" "$top/samples/generate.py" --out "$work/set" --count "$count" --seed "$seed" >/dev/null
+"$python" "$top/samples/generate.py" --out "$work/set" --count "$count" --seed "$seed" >/dev/null 2>&1
 mapfile -t files < <("$python" -c '
 import json, sys
 for l in open(sys.argv[1]):
@@ -44,7 +44,7 @@ npages=$(ls "$work/pages" | wc -l)
 
 echo "scanvault extract --jobs 2 over ${#files[@]} documents..."
 t0=$(date +%s.%N)
-(cd "$work/set" && "$scanvault" extract --json --jobs 2 "${files[@]}") >"$work/results.jsonl" 2>/dev/null
+(cd "$work/set" && "$scanvault" extract --json --jobs 2 --config "$top/samples/scanvault.conf" "${files[@]}") >"$work/results.jsonl" 2>/dev/null
 t1=$(date +%s.%N)
 
 echo "tesseract CLI, 2 in parallel, over $npages pages..."

@@ -13,5 +13,5 @@ import json, sys
 for line in open(sys.argv[1]):
     if line.strip():
         print(json.loads(line)["file"])' "$set_dir/manifest.jsonl")
-(cd "$set_dir" && "$scanvault" extract --json --jobs 2 "${files[@]}") >"$results"
+(cd "$set_dir" && "$scanvault" extract --json --jobs 2 --config "$here/../../samples/scanvault.conf" "${files[@]}") >"$results"
 "$python" "$here/score_extract.py" "$set_dir/manifest.jsonl" "$results"

@@ -56,7 +56,7 @@ check "table output has a header and one row per file" bash -c \
 
 # The bundled set: no document filed under a wrong MRN.
 mapfile -t all < <(cd "$samples/docs" && ls)
-(cd "$samples/docs" && "$scanvault" extract --json --jobs 2 "${all[@]}") >"$tmp/all.jsonl" 2>/dev/null
+(cd "$samples/docs" && "$scanvault" extract --json --jobs 2 --config "$samples/scanvault.conf" "${all[@]}") >"$tmp/all.jsonl" 2>/dev/null
 check "bundled samples: no wrong filing" \
     "$python" "$here/score_extract.py" "$samples/manifest.jsonl" "$tmp/all.jsonl" --min-auto 0 --min-type 0
 

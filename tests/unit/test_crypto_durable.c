@@ -249,9 +249,12 @@ int main(void)
     assert_int_equal(sv_crypto_global_init(), 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill_mid_stream, tc_vault_setup, tc_vault_teardown),
-        cmocka_unit_test_setup_teardown(test_kill_seal_at_random_points, tc_vault_setup, tc_vault_teardown),
-        cmocka_unit_test_setup_teardown(test_kill_rewrap_at_random_points, tc_vault_setup, tc_vault_teardown),
-        cmocka_unit_test_setup_teardown(test_error_paths_leave_nothing, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_seal_at_random_points, tc_vault_setup,
+                                        tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_kill_rewrap_at_random_points, tc_vault_setup,
+                                        tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_error_paths_leave_nothing, tc_vault_setup,
+                                        tc_vault_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

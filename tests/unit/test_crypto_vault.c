@@ -501,10 +501,13 @@ int main(void)
         cmocka_unit_test(test_meta_round_trip_and_rules),
         cmocka_unit_test(test_meta_decoder_bounds),
         cmocka_unit_test_setup_teardown(test_round_trips, tc_vault_setup, tc_vault_teardown),
-        cmocka_unit_test_setup_teardown(test_read_meta_update_and_checks, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_read_meta_update_and_checks, tc_vault_setup,
+                                        tc_vault_teardown),
         cmocka_unit_test_setup_teardown(test_rewrap, tc_vault_setup, tc_vault_teardown),
-        cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, tc_vault_setup, tc_vault_teardown),
-        cmocka_unit_test_setup_teardown(test_big_stream_constant_memory, tc_vault_setup, tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_no_plaintext_at_rest, tc_vault_setup,
+                                        tc_vault_teardown),
+        cmocka_unit_test_setup_teardown(test_big_stream_constant_memory, tc_vault_setup,
+                                        tc_vault_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
