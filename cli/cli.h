@@ -17,7 +17,7 @@
 SV_COMMANDS(SV_CLI_DECLARE)
 #undef SV_CLI_DECLARE
 
-/* Exit codes shared by every subcommand (documented in scanvault(1)). */
+/* Exit codes shared by every subcommand (docs/decisions.md, `scanvault --help`). */
 enum {
     SV_EXIT_OK = 0,
     SV_EXIT_FAILURE = 1, /* the work was done but some of it failed */

@@ -218,8 +218,12 @@ static int run_extract(sv_workers *pool, extract_item *items, size_t n, bool as_
         int rc = sv_workers_collect(pool, -1, &tag, &result);
         if (rc == SV_EERRNO && errno == EINTR)
             continue;
-        if (rc == SV_ENOTFOUND && submitted < n)
-            continue;
+        if (rc == SV_ENOTFOUND && submitted < n) {
+            if (sv_workers_idle(pool) > 0)
+                continue;
+            cli_error("no OCR worker could be started again; stopping");
+            return SV_EXIT_ENV;
+        }
         if (rc != 0 || tag >= n) {
             cli_error("OCR workers failed: %s", sv_strerror(rc));
             return SV_EXIT_ENV;

@@ -34,12 +34,16 @@ void cli_error(const char *fmt, ...)
 static void print_usage(FILE *to)
 {
     fputs("usage: scanvault COMMAND [OPTIONS] [ARGS]\n\n"
-          "scanvault files scanned medical documents under the patient's MRN,\n"
-          "encrypted at rest. Commands:\n\n",
+          "scanvault reads scanned medical documents, finds the patient's MRN and\n"
+          "the document type, and holds for review whatever it is not sure of.\n"
+          "Commands:\n\n",
           to);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fputs("\n'scanvault COMMAND --help' describes one command. See scanvault(1).\n", to);
+    fputs("\n'scanvault COMMAND --help' describes one command.\n"
+          "Exit status: 0 done; 1 done, but some input could not be processed;\n"
+          "2 usage error; 3 environment error (configuration, key, OCR data).\n",
+          to);
 }
 
 /*

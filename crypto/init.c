@@ -73,8 +73,18 @@ static void global_init_once(void)
         return;
     }
     /* The secure pool must exist before the first key; it is mlock()ed, so
-     * keys never reach swap. */
-    gcry_control(GCRYCTL_INIT_SECMEM, CR_SECMEM_BYTES, 0);
+     * keys never reach swap. If it cannot be locked, libgcrypt would go on
+     * with an unlocked pool and print its own warning: refuse instead, and
+     * keep libgcrypt quiet (our message says what to do). */
+    gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
+    gcry_error_t secmem = gcry_control(GCRYCTL_INIT_SECMEM, CR_SECMEM_BYTES, 0);
+    if (secmem != 0) {
+        init_result = cr_fail(SV_EKEY,
+                              "cannot lock %u KiB of memory for keys (mlock); raise the "
+                              "locked-memory limit (ulimit -l, or LimitMEMLOCK= under systemd)",
+                              CR_SECMEM_BYTES / 1024);
+        return;
+    }
     gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 
     struct rlimit no_core = {0, 0};

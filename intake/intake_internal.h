@@ -32,6 +32,9 @@ int worker_result_validate(const sv_ocr_result *r);
 /* Decode a RESULT frame of exactly len bytes into *out (cleared on entry).
  * 0, SV_ETRUNC or SV_EFORMAT (bad header, length, trailing bytes, field). */
 int worker_frame_decode(const uint8_t *buf, size_t len, sv_ocr_result *out);
+/* Supervisor: an INDEX verdict whose MRN fails the rules or is not among the
+ * reported candidates becomes REVIEW with the reason, MRN cleared. */
+void worker_recheck_filing(const sv_ocr_rules *rules, sv_ocr_result *r);
 /* Supervisor: send an EXTRACT request carrying fd. 0 or SV_EWORKER. */
 int worker_send_fd(int sock, int fd);
 /* Worker: receive an EXTRACT request; *fd is the document (close it).

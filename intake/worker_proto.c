@@ -14,6 +14,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -43,6 +45,30 @@ static bool is_type_name(const char *s)
     return true;
 }
 
+/* A bool read from untrusted bytes must be 0 or 1, checked as a byte before
+ * the struct is used (any other value would be undefined behaviour). */
+static bool is_bool_byte(const uint8_t *raw, size_t offset)
+{
+    return raw[offset] <= 1;
+}
+
+static bool is_in_range(double v, double lo, double hi)
+{
+    return isfinite(v) && v >= lo && v <= hi;
+}
+
+/* The bool fields of a result, checked in its raw bytes. */
+static bool bools_are_valid(const uint8_t *raw)
+{
+    for (size_t i = 0; i < SV_OCR_MAX_CANDIDATES; i++) {
+        size_t base = offsetof(sv_ocr_result, candidates) + i * sizeof(sv_ocr_candidate);
+        if (!is_bool_byte(raw, base + offsetof(sv_ocr_candidate, second_read_agrees)) ||
+            !is_bool_byte(raw, base + offsetof(sv_ocr_candidate, is_handwritten)))
+            return false;
+    }
+    return true;
+}
+
 int worker_result_validate(const sv_ocr_result *r)
 {
     if (r->status != SV_OCR_INDEX && r->status != SV_OCR_REVIEW && r->status != SV_OCR_REJECT)
@@ -59,11 +85,19 @@ int worker_result_validate(const sv_ocr_result *r)
         return SV_EFORMAT;
     if (r->pages < 0 || r->pages > 100000 || r->n_candidates > SV_OCR_MAX_CANDIDATES)
         return SV_EFORMAT;
+    if (!is_in_range(r->type_confidence, 0.0, 1.0))
+        return SV_EFORMAT;
+    const double *ms = &r->ms.load;
+    for (size_t i = 0; i < sizeof r->ms / sizeof *ms; i++)
+        if (!is_in_range(ms[i], 0.0, 1e9))
+            return SV_EFORMAT;
     for (size_t i = 0; i < r->n_candidates; i++) {
         const sv_ocr_candidate *c = &r->candidates[i];
         if (!is_terminated(c->digits, sizeof c->digits) || !is_digits(c->digits))
             return SV_EFORMAT;
         if ((unsigned)c->problem >= SV_REASON_COUNT || (unsigned)c->source > SV_SOURCE_BARCODE)
+            return SV_EFORMAT;
+        if (!is_in_range(c->min_char_conf, 0.0, 100.0) || c->page < 0)
             return SV_EFORMAT;
     }
     return 0;
@@ -84,12 +118,37 @@ int worker_frame_decode(const uint8_t *buf, size_t len, sv_ocr_result *out)
         return SV_ETRUNC;
     if (len > sizeof h + sizeof *out)
         return SV_EFORMAT; /* trailing bytes */
+    if (!bools_are_valid(buf + sizeof h))
+        return SV_EFORMAT;
     sv_ocr_result r;
     memcpy(&r, buf + sizeof h, sizeof r);
     int rc = worker_result_validate(&r);
     if (rc == 0)
         *out = r;
     return rc;
+}
+
+/*
+ * The worker parses hostile images and is trusted with nothing: an INDEX
+ * verdict must name an MRN that passes the rules here too (format, check
+ * digit, known list) and that is among the candidates it reported, or the
+ * document goes to review with the reason.
+ */
+void worker_recheck_filing(const sv_ocr_rules *rules, sv_ocr_result *r)
+{
+    if (r->status != SV_OCR_INDEX)
+        return;
+    char digits[SV_MRN_MAX + 1];
+    sv_ocr_reason why = sv_ocr_check_mrn(rules, r->mrn, digits);
+    bool is_candidate = false;
+    for (size_t i = 0; i < r->n_candidates; i++)
+        if (strcmp(r->candidates[i].digits, r->mrn) == 0)
+            is_candidate = true;
+    if (why == SV_REASON_NONE && is_candidate && strcmp(digits, r->mrn) == 0)
+        return;
+    r->status = SV_OCR_REVIEW;
+    r->reason = why != SV_REASON_NONE ? why : SV_REASON_CONFLICTING_MRNS;
+    memset(r->mrn, 0, sizeof r->mrn);
 }
 
 int worker_send_fd(int sock, int fd)
@@ -128,6 +187,7 @@ int worker_recv_fd(int sock, int *fd)
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
     } control;
+    memset(&control, 0, sizeof control);
     struct msghdr msg = {.msg_iov = &iov,
                          .msg_iovlen = 1,
                          .msg_control = control.buf,
@@ -138,6 +198,8 @@ int worker_recv_fd(int sock, int *fd)
     } while (n < 0 && errno == EINTR);
     if (n == 0)
         return SV_ENOTFOUND; /* supervisor closed: time to exit */
+    if (n < 0)
+        return SV_EFORMAT;
     int received = -1;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
         if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&

@@ -54,10 +54,12 @@ static void worker_main(int sock, const sv_ocr_rules *rules, unsigned timeout_s)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_DUMPABLE, 0);
-    /* CPU seconds per worker life are bounded loosely: the supervisor's
-     * wall-clock timeout is the real per-document limit. */
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
+    /* The per-document limit is the supervisor's wall-clock timeout, which
+     * kills the worker. The sandbox of DESIGN.md section 6 (address-space and
+     * CPU limits, no-new-privileges, seccomp, a separate executable holding
+     * no key) comes with the intake service; `extract` holds no key. */
     (void)timeout_s;
 
     sv_ocr *ocr = NULL;
@@ -293,6 +295,7 @@ int sv_workers_collect(sv_workers *pool, int timeout_ms, uint64_t *tag, sv_ocr_r
             }
             *tag = w->tag;
             w->is_busy = false;
+            worker_recheck_filing(pool->rules, result);
             return 0;
         }
     }

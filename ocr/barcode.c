@@ -63,21 +63,28 @@ int ocr_read_barcodes(zbar_image_scanner_t *scanner, PIX *grey, int page, ocr_ba
     zbar_image_set_format(image, zbar_fourcc('Y', '8', '0', '0'));
     zbar_image_set_size(image, (unsigned)pixGetWidth(grey), (unsigned)pixGetHeight(grey));
     zbar_image_set_data(image, raster, nbytes, NULL);
-    if (zbar_scan_image(scanner, image) > 0) {
-        for (const zbar_symbol_t *sym = zbar_image_first_symbol(image); sym && *n < max;
-             sym = zbar_symbol_next(sym)) {
-            const char *data = zbar_symbol_get_data(sym);
-            unsigned len = zbar_symbol_get_data_length(sym);
-            if (data == NULL || len == 0 || len >= OCR_BARCODE_MAX)
-                continue;
-            ocr_barcode *b = &out[(*n)++];
-            memset(b, 0, sizeof *b);
-            memcpy(b->value, data, len);
-            b->page = page;
-            set_symbol_box(sym, &b->box);
+    int rc = 0;
+    int found = zbar_scan_image(scanner, image);
+    if (found < 0)
+        rc = SV_ELIMIT;
+    for (const zbar_symbol_t *sym = found > 0 ? zbar_image_first_symbol(image) : NULL; sym;
+         sym = zbar_symbol_next(sym)) {
+        const char *data = zbar_symbol_get_data(sym);
+        unsigned len = zbar_symbol_get_data_length(sym);
+        if (data == NULL || len == 0)
+            continue;
+        /* One we cannot keep whole might be a second patient's label. */
+        if (*n >= max || len >= OCR_BARCODE_MAX || memchr(data, '\0', len) != NULL) {
+            rc = SV_ELIMIT;
+            continue;
         }
+        ocr_barcode *b = &out[(*n)++];
+        memset(b, 0, sizeof *b);
+        memcpy(b->value, data, len);
+        b->page = page;
+        set_symbol_box(sym, &b->box);
     }
     zbar_image_destroy(image);
     lept_free(raster);
-    return 0;
+    return rc;
 }

@@ -100,7 +100,8 @@ void sv_ocr_destroy(sv_ocr *ocr)
 }
 
 /* Tesseract's OSD model, for pages Leptonica could not orient. Quarter turns
- * clockwise that make the page upright, 0 when unknown. */
+ * clockwise that make the page upright, -1 when it cannot tell (no model,
+ * weak evidence). */
 static int osd_orientation_quads(sv_ocr *ocr, PIX *grey, int ppi)
 {
     if (!ocr->osd_tried) {
@@ -116,14 +117,14 @@ static int osd_orientation_quads(sv_ocr *ocr, PIX *grey, int ppi)
         }
     }
     if (ocr->osd == NULL)
-        return 0;
+        return -1;
     int degrees = 0;
     float orient_conf = 0.0f, script_conf = 0.0f;
     const char *script = NULL;
     /* OSD needs no more than about 150 ppi and runs twice as fast there. */
     PIX *small = ppi >= 250 ? pixScaleGrayLI(grey, 0.5f, 0.5f) : pixClone(grey);
     if (small == NULL)
-        return 0;
+        return -1;
     TessBaseAPISetImage2(ocr->osd, small);
     TessBaseAPISetSourceResolution(ocr->osd, ppi >= 250 ? ppi / 2 : ppi);
     BOOL ok = TessBaseAPIDetectOrientationScript(ocr->osd, &degrees, &orient_conf, &script,
@@ -131,7 +132,7 @@ static int osd_orientation_quads(sv_ocr *ocr, PIX *grey, int ppi)
     TessBaseAPIClear(ocr->osd);
     pixDestroy(&small);
     if (!ok || orient_conf < 1.0f)
-        return 0;
+        return -1;
     /* Tesseract reports the turn the page has had, counter-clockwise; turning
      * it back is (360 - degrees) clockwise. */
     return ((360 - degrees) / 90 % 4 + 4) % 4;
@@ -155,7 +156,7 @@ static int prepare_page(sv_ocr *ocr, PIX *grey, int ppi, int quads, PIX **uprigh
     if (quads < 0 && ocr->rules->detect_orientation) {
         quads = ocr_orientation_quads(first, ppi, certainty);
         if (*certainty == OCR_ORIENT_UNKNOWN)
-            quads = osd_orientation_quads(ocr, grey, ppi);
+            quads = osd_orientation_quads(ocr, grey, ppi); /* -1: keep as is */
     }
     if (quads < 0)
         quads = 0;
@@ -229,16 +230,22 @@ static int read_page_reduced(sv_ocr *ocr, PIX *upright, PIX *binary, int ppi)
     return rc;
 }
 
-/* Is this barcode value MRN-shaped (digits only, a length the rules allow)? */
-static bool is_mrn_shaped(const sv_ocr_rules *rules, const char *value)
+/* The barcode value as an MRN (spaces and dashes dropped, as the decision
+ * does) into digits, if it is MRN-shaped: digits only, a length the rules
+ * allow. */
+static bool mrn_shaped_value(const sv_ocr_rules *rules, const char *value,
+                             char digits[SV_MRN_MAX + 1])
 {
-    size_t n = strlen(value);
-    if (n < rules->min_length || n > rules->max_length)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (value[i] < '0' || value[i] > '9')
+    size_t n = 0;
+    for (; *value; value++) {
+        if (*value == ' ' || *value == '-')
+            continue;
+        if (*value < '0' || *value > '9' || n == SV_MRN_MAX)
             return false;
-    return true;
+        digits[n++] = *value;
+    }
+    digits[n] = '\0';
+    return n >= rules->min_length && n <= rules->max_length;
 }
 
 static bool page_has_candidate(const sv_ocr *ocr, const page_state *st, int page_no,
@@ -273,18 +280,25 @@ static void corroborate_candidate(sv_ocr *ocr, PIX *upright, int ppi, ocr_candid
         return;
     if (strcmp(second, c->pub.digits) == 0) {
         c->pub.second_read_agrees = is_allowed_length(ocr->rules, second);
+        explicit_bzero(second, sizeof second);
         return;
     }
     float conf = 0.0f;
-    if (!is_allowed_length(ocr->rules, second) ||
+    /* Only a clean page reading may be replaced: a look-alike letter or a
+     * malformed value stays a reason for review, whatever later reads say. */
+    if (c->pub.problem != SV_REASON_NONE || !is_allowed_length(ocr->rules, second) ||
         !ocr_read_value(ocr->tess, upright, ppi, &c->box, third, sizeof third, &conf) ||
-        strcmp(second, third) != 0 || conf < ocr->rules->min_char_confidence)
+        strcmp(second, third) != 0 || conf < ocr->rules->min_char_confidence) {
+        explicit_bzero(second, sizeof second);
+        explicit_bzero(third, sizeof third);
         return;
+    }
     memcpy(c->pub.digits, third, strlen(third) + 1);
-    c->pub.min_char_conf = conf;
+    if (conf < c->pub.min_char_conf)
+        c->pub.min_char_conf = conf;
     c->pub.second_read_agrees = true;
-    if (c->pub.problem == SV_REASON_LOW_CONFIDENCE || c->pub.problem == SV_REASON_BAD_FORMAT)
-        c->pub.problem = SV_REASON_NONE;
+    explicit_bzero(second, sizeof second);
+    explicit_bzero(third, sizeof third);
 }
 
 /* Find and corroborate the candidates among freshly read words of one page. */
@@ -312,8 +326,9 @@ static int reread_labels(sv_ocr *ocr, PIX *upright, PIX *binary, int ppi, int pa
 {
     for (size_t i = first_barcode; i < st->n_barcodes; i++) {
         const ocr_barcode *b = &ocr->barcodes[i];
-        if (!is_mrn_shaped(ocr->rules, b->value) ||
-            page_has_candidate(ocr, st, page_no, b->value))
+        char digits[SV_MRN_MAX + 1];
+        if (!mrn_shaped_value(ocr->rules, b->value, digits) ||
+            page_has_candidate(ocr, st, page_no, digits))
             continue;
         int w = b->box.x1 - b->box.x0;
         ocr_box label = {b->box.x0 - w / 2, b->box.y0 - w * 6 / 5, b->box.x1 + w / 2,
@@ -370,7 +385,8 @@ static int extract_page(sv_ocr *ocr, PIX *grey, int page_no, page_state *st,
         t = now_ms();
         int osd_quads = osd_orientation_quads(ocr, grey, ppi);
         ms->orient += now_ms() - t;
-        if (osd_quads != quads) {
+        /* Only a confident, different answer replaces the read in hand. */
+        if (osd_quads >= 0 && osd_quads != quads) {
             pixDestroy(&binary);
             pixDestroy(&upright);
             t = now_ms();
@@ -387,6 +403,8 @@ static int extract_page(sv_ocr *ocr, PIX *grey, int page_no, page_state *st,
         }
     }
 
+    if (ocr->words.is_truncated)
+        st->candidates_overflowed = true; /* not all text seen: review */
     t = now_ms();
     ocr_page_words pw = {.page = page_no,
                          .width = pixGetWidth(upright),
@@ -401,6 +419,10 @@ static int extract_page(sv_ocr *ocr, PIX *grey, int page_no, page_state *st,
     rc = ocr_read_barcodes(ocr->scanner, upright, page_no, ocr->barcodes, OCR_MAX_BARCODES,
                            &st->n_barcodes);
     ms->barcode += now_ms() - t;
+    if (rc == SV_ELIMIT) {
+        st->candidates_overflowed = true; /* a barcode may have been missed */
+        rc = 0;
+    }
     if (rc != 0)
         goto out;
     t = now_ms();
@@ -445,6 +467,7 @@ int sv_ocr_extract_mem(sv_ocr *ocr, const uint8_t *buf, size_t len, sv_ocr_resul
         goto fail;
     }
     ocr->words.n = 0;
+    ocr->words.is_truncated = false;
     page_state st = {0};
     for (int i = 0; i < n_pages; i++) {
         PIX *grey = pixaGetPix(pages, i, L_CLONE);
@@ -485,6 +508,9 @@ out:
     if (ocr->words.words != NULL)
         memset(ocr->words.words, 0, ocr->words.cap * sizeof *ocr->words.words);
     ocr->words.n = 0;
+    ocr->words.is_truncated = false;
+    /* Tesseract keeps the last image and its results until told otherwise. */
+    TessBaseAPIClear(ocr->tess);
     memset(ocr->candidates, 0, sizeof ocr->candidates);
     memset(ocr->barcodes, 0, sizeof ocr->barcodes);
     free(first_words);
@@ -547,6 +573,7 @@ int sv_ocr_extract_fd(sv_ocr *ocr, int fd, sv_ocr_result *out)
         return 0;
     }
     int rc = sv_ocr_extract_mem(ocr, buf, len, out);
+    explicit_bzero(buf, len); /* the document itself is PHI */
     free(buf);
     return rc;
 }

@@ -13,10 +13,11 @@
 
 #include "ocr_internal.h"
 
-/* Most words kept for one document (all pages); past it, words are dropped
- * from the type scoring only (candidates are found page by page first). */
+/* Most words kept for one document (all pages). Past it, words are dropped
+ * and the list says so (is_truncated): a document whose text was not all
+ * seen goes to review, since a second MRN may be among the dropped words. */
 #define OCR_MAX_WORDS 60000
-/* Most barcodes kept for one document. */
+/* Most barcodes kept for one document; more sends it to review likewise. */
 #define OCR_MAX_BARCODES 64
 /* Most text candidates kept for one document (more means review anyway). */
 #define OCR_MAX_TEXT_CANDIDATES 32
@@ -45,6 +46,7 @@ PIX *ocr_rotate_grey(PIX *grey, int quads, float skew_degrees);
 typedef struct ocr_word_list {
     ocr_word *words;
     size_t n, cap;
+    bool is_truncated; /* a word was dropped at OCR_MAX_WORDS */
 } ocr_word_list;
 
 /*
@@ -93,7 +95,9 @@ zbar_image_scanner_t *ocr_barcode_scanner_create(void);
 void ocr_barcode_scanner_destroy(zbar_image_scanner_t *scanner);
 /*
  * Decode the barcodes on an upright grey page; append up to max - *n of them
- * to out with their page number. Returns 0 or SV_ENOMEM.
+ * to out with their page number. Returns 0; SV_ENOMEM; SV_ELIMIT when a
+ * barcode could not be kept (out full, or one whose data holds a NUL byte)
+ * or zbar failed: then barcodes may have been missed.
  */
 int ocr_read_barcodes(zbar_image_scanner_t *scanner, PIX *grey, int page, ocr_barcode *out,
                       size_t max, size_t *n);

@@ -30,8 +30,10 @@ static int word_list_push(ocr_word_list *list, const ocr_word *word)
     if (!has_visible_text(word->text))
         return 0;
     if (list->n == list->cap) {
-        if (list->cap >= OCR_MAX_WORDS)
-            return 0; /* drop: only type scoring reads past a page */
+        if (list->cap >= OCR_MAX_WORDS) {
+            list->is_truncated = true; /* the caller sends the document to review */
+            return 0;
+        }
         size_t cap = list->cap ? list->cap * 2 : 512;
         if (cap > OCR_MAX_WORDS)
             cap = OCR_MAX_WORDS;

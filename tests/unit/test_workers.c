@@ -95,6 +95,50 @@ static void test_frame_fields_checked(void **state)
     }
 }
 
+static void test_frame_bool_bytes_checked(void **state)
+{
+    (void)state;
+    uint8_t buf[WORKER_FRAME_MAX + 8];
+    sv_ocr_result in = good_result(), out;
+    size_t len = make_frame(buf, &in);
+    size_t at = sizeof(worker_frame_header) + offsetof(sv_ocr_result, candidates) +
+                offsetof(sv_ocr_candidate, second_read_agrees);
+    buf[at] = 2; /* neither false nor true */
+    assert_int_equal(worker_frame_decode(buf, len, &out), SV_EFORMAT);
+    buf[at] = 1;
+    assert_int_equal(worker_frame_decode(buf, len, &out), 0);
+}
+
+static void test_supervisor_rechecks_filing(void **state)
+{
+    (void)state;
+    sv_ocr_rules *rules = NULL;
+    char err[256];
+    assert_int_equal(sv_ocr_rules_create(&rules), 0);
+    assert_int_equal(sv_ocr_rules_set(rules, "mrn", "check_digit", "luhn", err, sizeof err), 0);
+    assert_int_equal(sv_ocr_rules_finish(rules, err, sizeof err), 0);
+
+    sv_ocr_result r = good_result(); /* 12345674 is Luhn-valid */
+    worker_recheck_filing(rules, &r);
+    assert_int_equal(r.status, SV_OCR_INDEX);
+    assert_string_equal(r.mrn, "12345674");
+
+    r = good_result(); /* a worker claims an MRN that fails the check digit */
+    memcpy(r.mrn, "12345675", 9);
+    memcpy(r.candidates[0].digits, "12345675", 9);
+    worker_recheck_filing(rules, &r);
+    assert_int_equal(r.status, SV_OCR_REVIEW);
+    assert_int_equal(r.reason, SV_REASON_BAD_CHECK_DIGIT);
+    assert_string_equal(r.mrn, "");
+
+    r = good_result(); /* a valid MRN it never reported as a candidate */
+    memcpy(r.candidates[0].digits, "87654325", 9);
+    worker_recheck_filing(rules, &r);
+    assert_int_equal(r.status, SV_OCR_REVIEW);
+    assert_string_equal(r.mrn, "");
+    sv_ocr_rules_destroy(rules);
+}
+
 /* Kill every child process of this test (the workers) with SIGKILL. */
 static int kill_children(void)
 {
@@ -182,6 +226,8 @@ int main(void)
         cmocka_unit_test(test_frame_valid_round_trip),
         cmocka_unit_test(test_frame_bad_header_truncated_trailing),
         cmocka_unit_test(test_frame_fields_checked),
+        cmocka_unit_test(test_frame_bool_bytes_checked),
+        cmocka_unit_test(test_supervisor_rechecks_filing),
         cmocka_unit_test(test_pool_timeout_and_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
