@@ -70,16 +70,21 @@ int cr_tmp_create(int dirfd, const char *stem, unsigned mode, char name[CR_TMP_N
         gcry_create_nonce(rnd, sizeof rnd);
         cr_hex(rnd, sizeof rnd, hex);
         int n = snprintf(name, CR_TMP_NAME_MAX, "%s.%s.tmp", stem, hex);
-        if (n < 0 || n >= CR_TMP_NAME_MAX)
+        if (n < 0 || n >= CR_TMP_NAME_MAX) {
+            name[0] = '\0'; /* nothing was created: nothing to abandon */
             return cr_fail(SV_ELIMIT, "temp file name too long");
+        }
         int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                         (mode_t)mode);
         if (fd >= 0) {
             *fd_out = fd;
             return 0;
         }
-        if (errno != EEXIST)
-            return cr_fail_errno("cannot create a temp file %s", name);
+        if (errno != EEXIST) {
+            int rc = cr_fail_errno("cannot create a temp file %s", name);
+            name[0] = '\0'; /* nothing was created: nothing to abandon */
+            return rc;
+        }
     }
     name[0] = '\0';
     return cr_fail(SV_EEXIST, "cannot find a free temp file name");
@@ -87,21 +92,27 @@ int cr_tmp_create(int dirfd, const char *stem, unsigned mode, char name[CR_TMP_N
 
 void cr_tmp_abandon(int dirfd, const char *name, int *fd)
 {
+    int saved = errno; /* the caller's SV_EERRNO refers to it */
     if (*fd >= 0)
         close(*fd);
     *fd = -1;
     if (name[0] != '\0')
         unlinkat(dirfd, name, 0);
+    errno = saved;
 }
 
 int cr_sync_close(int *fd, const char *what)
 {
-    int rc = 0;
-    if (fsync(*fd) != 0)
+    int rc = 0, saved = 0;
+    if (fsync(*fd) != 0) {
         rc = cr_fail_errno("%s: fsync failed", what);
+        saved = errno;
+    }
     /* close() can report a delayed write error (NFS): never ignore it. */
     if (close(*fd) != 0 && rc == 0)
         rc = cr_fail_errno("%s: close failed", what);
+    else if (rc != 0)
+        errno = saved; /* keep the fsync error, not close's */
     *fd = -1;
     return rc;
 }

@@ -55,10 +55,16 @@ out:
 int sv_crypto_content_id(const sv_keyring *ring, const uint8_t sha256[SV_SHA256_LEN],
                          uint8_t out[SV_CONTENT_ID_LEN])
 {
+    if (out == NULL)
+        return cr_fail(SV_EINVAL, "content id: no output");
+    memset(out, 0, SV_CONTENT_ID_LEN);
     if (ring == NULL || sha256 == NULL)
         return cr_fail(SV_EINVAL, "content id: no key or no hash");
     cr_span part = {sha256, SV_SHA256_LEN};
-    return cr_hmac_sha256(ring->hash, SV_KEY_LEN, &part, 1, out);
+    int rc = cr_hmac_sha256(ring->hash, SV_KEY_LEN, &part, 1, out);
+    if (rc != 0)
+        memset(out, 0, SV_CONTENT_ID_LEN);
+    return rc;
 }
 
 int sv_crypto_sha256_fd(int fd, uint8_t sha256[SV_SHA256_LEN], uint64_t *size_out)
@@ -105,10 +111,16 @@ out:
 int sv_crypto_audit_mac(const sv_keyring *ring, const uint8_t *data, size_t len,
                         uint8_t out[SV_AUDIT_MAC_LEN])
 {
+    if (out == NULL)
+        return cr_fail(SV_EINVAL, "audit MAC: no output");
+    memset(out, 0, SV_AUDIT_MAC_LEN);
     if (ring == NULL || (data == NULL && len > 0))
         return cr_fail(SV_EINVAL, "audit MAC: no key or no data");
     cr_span part = {data, len};
-    return cr_hmac_sha256(ring->audit, SV_KEY_LEN, &part, 1, out);
+    int rc = cr_hmac_sha256(ring->audit, SV_KEY_LEN, &part, 1, out);
+    if (rc != 0)
+        memset(out, 0, SV_AUDIT_MAC_LEN);
+    return rc;
 }
 
 int sv_crypto_seal_record(const sv_keyring *ring, const uint8_t *aad, size_t aad_len,

@@ -86,6 +86,8 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
             gcry_md_write(md, c.buf, len);
         if (sink != NULL && len > 0) {
             rc = sink(ctx, c.buf, len);
+            if (rc > 0)
+                rc = SV_EINVAL; /* the contract is 0 or a negative SV_E* code */
             if (rc != 0)
                 goto out;
         }
