@@ -4,7 +4,10 @@
 # libgcrypt to make realistic blind MRNs and content ids (HMAC, SHA-256) and
 # LMDB directly to damage the file on purpose.
 sv_unit_test(test_index
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_index.c
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_index.c ${CMAKE_CURRENT_SOURCE_DIR}/unit/index_fixture.c
+  LIBS sv_index PkgConfig::LMDB PkgConfig::GCRYPT)
+sv_unit_test(test_index_env
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_index_env.c ${CMAKE_CURRENT_SOURCE_DIR}/unit/index_fixture.c
   LIBS sv_index PkgConfig::LMDB PkgConfig::GCRYPT)
 
 # Benchmark of sv_index_find(): an executable only, never run by ctest.
