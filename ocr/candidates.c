@@ -211,7 +211,7 @@ static bool is_dash(const char *s, size_t i, size_t len, size_t *width)
  * (or the end) of s[0, len), or 0: curly quotes (U+2018, U+2019, U+201C,
  * U+201D), the bullet (U+2022), the degree sign (U+00B0) and the middle dot
  * (U+00B7). None of them is a digit, so trimming them invents nothing. */
-static size_t quote_width(const char *s, size_t len, bool at_start)
+static size_t stray_mark_width(const char *s, size_t len, bool at_start)
 {
     if (len >= 3) {
         const unsigned char *q = (const unsigned char *)(at_start ? s : s + len - 3);
@@ -244,12 +244,12 @@ static value_kind classify_word(const char *text, size_t off, char *digits, size
     /* Punctuation and stray quote marks around a value are not part of it
      * ('|' is: it may be a misread 1). */
     size_t cut;
-    while (len > 0 && ((cut = quote_width(s, len, true)) > 0 || strchr(":#([{'\"`", *s) != NULL)) {
+    while (len > 0 && ((cut = stray_mark_width(s, len, true)) > 0 || strchr(":#([{'\"`", *s) != NULL)) {
         cut = cut > 0 ? cut : 1;
         s += cut;
         len -= cut;
     }
-    while (len > 0 && ((cut = quote_width(s, len, false)) > 0 ||
+    while (len > 0 && ((cut = stray_mark_width(s, len, false)) > 0 ||
                        strchr(":.;,)]}'\"`", s[len - 1]) != NULL))
         len -= cut > 0 ? cut : 1;
     size_t real = 0, look = 0, other = 0, dashes = 0, width;
