@@ -14,6 +14,10 @@
  *   vault_read.c   opening an object, reading its metadata
  *   vault.c        the vault directory handle, header rewrites, tmp cleanup
  *   durable.c      read/write loops, temp files, fsync, atomic publish
+ *   audit_line.c   one audit log line: field rules, format, parse, chain MAC
+ *   audit.c        the audit log handle: append under flock, torn-end repair
+ *   audit_tail.c   reading the end of an audit log: torn end, last line, anchor
+ *   audit_read.c   verifying and walking a whole audit log
  */
 #ifndef SV_CRYPTO_INTERNAL_H
 #define SV_CRYPTO_INTERNAL_H
@@ -22,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sv_crypto.h"
 
@@ -223,7 +228,82 @@ int cr_sync_close(int *fd, const char *what);
  * replace, else SV_EEXIST. Then fsync dst_dirfd. */
 int cr_publish(int src_dirfd, const char *src, int dst_dirfd, const char *dst, bool replace,
                const char *what);
+/* fsync the directory that holds path (a new entry made durable).
+ * SV_EERRNO, SV_ENOMEM. */
+int cr_fsync_parent(const char *path);
 /* Copy everything from in_fd (current offset) to out_fd. SV_EERRNO. */
 int cr_copy_rest(int in_fd, int out_fd, const char *what);
+
+/* ============================= audit_line.c ============================ */
+
+#define CR_AUDIT_FIELDS 8                       /* seq .. mac */
+#define CR_AUDIT_MAC_HEX_LEN (2 * SV_AUDIT_MAC_LEN)
+
+/*
+ * Check the caller's fields and fill e with them (seq, time and mac zero).
+ * user is cleaned (see sv_audit_append_as); NULL docid/result become "-".
+ * The reserved repair action is refused unless is_repair. Returns 0 or
+ * SV_EINVAL; the message names path and the field, never its value.
+ */
+int cr_audit_entry_fill(sv_audit_entry *e, uint32_t uid, const char *user, const char *action,
+                        const char *docid, const char *result, bool is_repair,
+                        const char *path);
+
+/*
+ * Format e (fields already checked, e->seq and e->time set) as one line
+ * chained on prev_mac: e->mac gets its MAC, out the line with its newline
+ * (cap at least SV_AUDIT_LINE_MAX), *len its length. Returns 0, SV_EINVAL
+ * (a time outside the years 1970..9999) or SV_ENOMEM; messages name path.
+ */
+int cr_audit_format(const sv_keyring *ring, const uint8_t prev_mac[SV_AUDIT_MAC_LEN],
+                    sv_audit_entry *e, char *out, size_t cap, size_t *len, const char *path);
+
+/*
+ * Parse one line of len bytes (without its newline) with explicit bounds:
+ * e gets every field and the stored MAC (zeroed on failure). Nothing is
+ * authenticated yet. Returns 0 or SV_EAUTH with *what naming the part that
+ * is wrong (for the caller's message; never a value). Sets no message.
+ */
+int cr_audit_parse(const char *line, size_t len, sv_audit_entry *e, const char **what);
+
+/* Does the stored MAC of a parsed line (e->mac) match the line's bytes
+ * chained on prev_mac? Returns 0, SV_EAUTH or SV_ENOMEM. Sets no message
+ * for SV_EAUTH. */
+int cr_audit_check_mac(const sv_keyring *ring, const uint8_t prev_mac[SV_AUDIT_MAC_LEN],
+                       const char *line, size_t len, const sv_audit_entry *e);
+
+/* ============================= audit_tail.c ============================ */
+
+/* What an append or the anchor needs from the end of the log. */
+typedef struct cr_audit_tail {
+    uint64_t seq;                  /* the last complete line's; 0 for none */
+    uint8_t mac[SV_AUDIT_MAC_LEN]; /* its MAC; zeros for none */
+    off_t torn_at;                 /* where the torn end starts */
+    size_t torn_len;               /* its length; 0 when none */
+    uint8_t torn_sha256[SV_SHA256_LEN];
+} cr_audit_tail;
+
+/*
+ * Read the end of the log on fd (size bytes; the caller holds its flock):
+ * find the torn end, and check that the last complete line is well formed
+ * and verifies, chained on the line before it. Returns 0; SV_EAUTH (a
+ * damaged end, another key); SV_EERRNO; SV_ENOMEM. Messages name path.
+ */
+int cr_audit_scan_tail(int fd, off_t size, const sv_keyring *ring, const char *path,
+                       cr_audit_tail *t);
+
+/* ============================= audit_read.c ============================ */
+
+/* flock(fd, op), retried on EINTR. Returns 0 or SV_EERRNO (message names
+ * path). */
+int cr_audit_flock(int fd, int op, const char *path);
+
+/*
+ * Open the log at path for reading (a regular file) and take its size under
+ * a shared flock(): every line an append finished is in it, none is half
+ * written. The lock is kept when keep_lock (released by closing *fd_out).
+ * Returns 0; SV_ENOTFOUND; SV_EFORMAT (not a regular file); SV_EERRNO.
+ */
+int cr_audit_open_read(const char *path, bool keep_lock, int *fd_out, off_t *size_out);
 
 #endif

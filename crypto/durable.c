@@ -188,6 +188,16 @@ int sv_durable_fsync_dir(const char *path)
     return rc;
 }
 
+int cr_fsync_parent(const char *path)
+{
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return cr_fail(SV_ENOMEM, "out of memory");
+    int rc = sv_durable_fsync_dir(dirname(copy));
+    free(copy);
+    return rc;
+}
+
 int sv_durable_mkdir(const char *path, unsigned mode)
 {
     if (path == NULL || path[0] == '\0')
@@ -203,10 +213,5 @@ int sv_durable_mkdir(const char *path, unsigned mode)
         return 0;
     }
     /* The new entry lives in the parent: make it durable there. */
-    char *copy = strdup(path);
-    if (copy == NULL)
-        return cr_fail(SV_ENOMEM, "out of memory");
-    int rc = sv_durable_fsync_dir(dirname(copy));
-    free(copy);
-    return rc;
+    return cr_fsync_parent(path);
 }

@@ -17,6 +17,9 @@
  *                          an object, open one to a sink, read only its
  *                          metadata, rewrap it under a new key, update its
  *                          metadata.
+ *   sv_audit               the hash-chained audit log: append a line under a
+ *                          file lock, verify and walk the whole chain, read
+ *                          the last line as an anchor (docs/audit-format.md).
  *
  * Errors: every function that can fail returns 0 or a negative SV_E* code
  * (sv_err.h). sv_crypto_last_error() then gives a one-line message for the
@@ -98,8 +101,17 @@
  */
 int sv_crypto_global_init(void);
 
+/*
+ * In a child just forked from a process that holds keys (an OCR worker
+ * replaced by the supervisor): wipe libgcrypt's secure memory, where every
+ * key of this module lives, and release it. Nothing of this module may be
+ * used in the process afterwards. A no-op when the process never
+ * initialised the module.
+ */
+void sv_crypto_forget_keys_after_fork(void);
+
 /* The message of the last failure of an sv_crypto/sv_vault/sv_keyring/
- * sv_docid function in this thread; "" when none. Never NULL. */
+ * sv_docid/sv_audit function in this thread; "" when none. Never NULL. */
 const char *sv_crypto_last_error(void);
 
 /* ============================== key ring =============================== */
@@ -374,5 +386,143 @@ int sv_durable_mkdir(const char *path, unsigned mode);
 
 /* fsync the directory at path. Returns 0 or SV_EERRNO. */
 int sv_durable_fsync_dir(const char *path);
+
+/* ============================== audit log ============================== */
+
+/*
+ * One text line per event, tab-separated, each line's MAC chained on the
+ * line before (docs/audit-format.md is the specification):
+ *
+ *   seq TAB time TAB uid TAB user TAB action TAB docid TAB result TAB mac LF
+ *
+ * seq is the line number (1, 2, 3 ...); mac = HMAC-SHA256(audit key,
+ * previous line's MAC (32 zero bytes for line 1) || the line up to and
+ * including the tab before the MAC), as 64 lowercase hex characters.
+ * Editing, removing, inserting or reordering lines, or a line made under
+ * another key, breaks the chain at that line. Removing lines from the END
+ * does not (nothing follows them): only a copy of a recent (seq, MAC) kept
+ * elsewhere (sv_audit_tail()) shows it.
+ *
+ * The log carries docids and codes, never an MRN, a patient name or a file
+ * name from the scanner: the library cannot tell, so callers must not put
+ * them in action or result.
+ *
+ * Caveats:
+ *   - A handle may be shared by the threads of a process (a mutex orders
+ *     them), and any number of processes may append to one file at once (an
+ *     exclusive flock() per append). A handle must not be used in a child
+ *     after fork(): parent and child would share its lock.
+ *   - Appending reads only the end of the file (O(1)): it checks that the
+ *     last line is well formed and that its MAC verifies under this key ring
+ *     (SV_EAUTH otherwise: another key, or a damaged end; nothing is
+ *     written). It does not verify the rest of the chain.
+ *   - A torn end (a writer crashed in the middle of a line: the file does not
+ *     end with a newline, or its last lines hold NUL bytes) is replaced by
+ *     the next append with an SV_AUDIT_ACTION_REPAIR line that records its
+ *     length and SHA-256, chained like any other, followed by the new line.
+ *     Until then sv_audit_read() reports the torn line (SV_EAUTH).
+ *   - The audit key is derived from the master key: after a key rotation
+ *     start a new log file (the old one verifies under the old key only).
+ *   - sv_audit_read() passes each line to the callback after that line
+ *     verified, so lines before a broken one have been passed when it
+ *     returns SV_EAUTH; lines appended after it started are not read.
+ */
+
+typedef struct sv_audit sv_audit;
+
+#define SV_AUDIT_USER_MAX 64    /* user name, bytes */
+#define SV_AUDIT_ACTION_MAX 31  /* [a-z_], a letter first */
+#define SV_AUDIT_RESULT_MAX 255 /* printable ASCII but backslash */
+#define SV_AUDIT_LINE_MAX 512   /* one line with its newline, bytes (at most 507) */
+/* The action of the line an append writes in place of a torn end. Callers
+ * cannot append it themselves. */
+#define SV_AUDIT_ACTION_REPAIR "audit_repair"
+
+/* One line of the log. Strings are NUL-terminated. */
+typedef struct sv_audit_entry {
+    uint64_t seq;                          /* 1, 2, 3 ...: the line number */
+    int64_t time;                          /* unix seconds, UTC */
+    uint32_t uid;                          /* who: the user id ... */
+    char user[SV_AUDIT_USER_MAX + 1];      /* ... and its name, 1..64 bytes */
+    char action[SV_AUDIT_ACTION_MAX + 1];  /* what: a code, e.g. "open" */
+    char docid[SV_DOCID_MAX + 1];          /* on which document; "-" for none */
+    char result[SV_AUDIT_RESULT_MAX + 1];  /* outcome, 1..255 bytes; "-" for none */
+    uint8_t mac[SV_AUDIT_MAC_LEN];         /* this line's chain MAC */
+} sv_audit_entry;
+
+/*
+ * Open the audit log at path for appending with ring (which must outlive
+ * the handle). A missing file is created, mode 0600, and its directory
+ * fsync'ed; the directory must exist. Nothing is read yet. Returns 0;
+ * SV_EINVAL (no ring or path); SV_ENOTFOUND (no such directory); SV_EFORMAT
+ * (not a regular file); SV_EPERM (writable by group or others: chmod 600);
+ * SV_ENOMEM; SV_EERRNO. *out NULL on failure. Close with sv_audit_destroy().
+ */
+int sv_audit_create(sv_audit **out, const sv_keyring *ring, const char *path);
+
+/* Close the file and free. NULL is fine. */
+void sv_audit_destroy(sv_audit *audit);
+
+/*
+ * Append one line as the calling process: its real uid, and the user name
+ * getpwuid_r() gives for it (the uid in decimal when there is none).
+ *   action  1..31 of [a-z_], a letter first, not SV_AUDIT_ACTION_REPAIR;
+ *   docid   a valid docid (sv_docid_is_valid()), or NULL for none ("-");
+ *   result  1..255 printable ASCII characters (space to '~') without
+ *           backslash, or NULL for none ("-").
+ * The line is written with one write() on the O_APPEND descriptor under an
+ * exclusive flock() and made durable (fdatasync) before this returns.
+ * Returns 0; SV_EINVAL (a field breaks the rules: nothing written);
+ * SV_EAUTH (the end of the log is damaged or was written under another
+ * key: nothing written, run `scanvault audit verify`); SV_ELIMIT (seq would
+ * pass 2^64-1); SV_EFULL (no space left: the line is not logged);
+ * SV_EERRNO (I/O; after a failed fdatasync the line may or may not be in
+ * the file).
+ */
+int sv_audit_append(sv_audit *audit, const char *action, const char *docid, const char *result);
+
+/*
+ * The same with an identity the caller vouches for (the service passes the
+ * SO_PEERCRED uid of a client and its name). user NULL or "" means the uid
+ * in decimal; bytes other than printable ASCII, and backslashes, become
+ * '?'; a longer name is cut to SV_AUDIT_USER_MAX bytes. Same returns.
+ */
+int sv_audit_append_as(sv_audit *audit, uint32_t uid, const char *user, const char *action,
+                       const char *docid, const char *result);
+
+/* Receives each verified line in order: return 0 to go on, > 0 to stop
+ * (sv_audit_read() then returns 0), or a negative SV_E* code to stop with
+ * that code. */
+typedef int (*sv_audit_entry_fn)(const sv_audit_entry *entry, void *ctx);
+
+/*
+ * Verify the whole log at path with ring, line by line from the first, and
+ * pass each line to fn (may be NULL: verify only) once it verified. Used by
+ * `scanvault audit` (print) and `scanvault audit verify`. The file is read
+ * up to its size when the call starts (taken under a shared flock(), so no
+ * half-written line is seen), in constant memory.
+ * *bad_line (may be NULL) gets the 1-based number of the first line that
+ * fails, 0 when none did. Returns 0 (every line verified, or fn stopped);
+ * SV_EAUTH with *bad_line set, for the first line that is too long, cut
+ * short (no newline), malformed, out of sequence, or whose MAC does not
+ * verify (edited, removed, inserted or reordered lines, another key);
+ * SV_ENOTFOUND (no log); SV_EFORMAT (not a regular file); SV_ENOMEM;
+ * SV_EERRNO; or fn's negative code.
+ */
+int sv_audit_read(const sv_keyring *ring, const char *path, sv_audit_entry_fn fn, void *ctx,
+                  uint64_t *bad_line);
+
+/*
+ * An anchor: the seq and MAC of the last complete line of the log at path,
+ * after checking that line's MAC against the line before it (O(1), like an
+ * append; a torn end is skipped). Keep a recent anchor outside the host
+ * (with the backups, or in the central log): a log that no longer holds
+ * line seq with this MAC was cut back. An empty log gives seq 0 and a MAC
+ * of zeros. Returns 0; SV_EAUTH (the end is damaged or written under
+ * another key); SV_ENOTFOUND; SV_EFORMAT; SV_EERRNO. seq and mac are
+ * cleared on failure.
+ */
+int sv_audit_tail(const sv_keyring *ring, const char *path, uint64_t *seq,
+                  uint8_t mac[SV_AUDIT_MAC_LEN]);
 
 #endif

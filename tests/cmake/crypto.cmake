@@ -1,11 +1,20 @@
-# crypto/: known-answer, key, vault, tamper and durability tests (cmocka),
-# the vault object parser fuzz harness, and the throughput benchmark.
+# crypto/: known-answer, key, vault, tamper, durability and audit log tests
+# (cmocka), the vault object and audit log parser fuzz harnesses, and the
+# throughput benchmark.
 # Paths are relative to this file so it works from any including directory.
 set(sv_crypto_tests ${CMAKE_CURRENT_LIST_DIR}/..)
 
 foreach(t kat keys vault tamper durable)
   sv_unit_test(test_crypto_${t}
                SOURCES ${sv_crypto_tests}/unit/test_crypto_${t}.c
+                       ${sv_crypto_tests}/unit/test_crypto_util.c
+               LIBS sv_crypto)
+endforeach()
+# The audit log: behaviour, and tampering found at the right line.
+foreach(t audit audit_tamper)
+  sv_unit_test(test_crypto_${t}
+               SOURCES ${sv_crypto_tests}/unit/test_crypto_${t}.c
+                       ${sv_crypto_tests}/unit/audit_fixture.c
                        ${sv_crypto_tests}/unit/test_crypto_util.c
                LIBS sv_crypto)
 endforeach()
@@ -18,6 +27,14 @@ sv_fuzz_target(fuzz_vault
                SOURCES ${sv_crypto_tests}/fuzz/fuzz_vault.c
                LIBS sv_crypto
                CORPUS ${sv_crypto_tests}/fuzz/corpus/vault
+               SECONDS 20)
+
+# The audit log reader and the appender's reading of the end of the file
+# (seeds: logs under the same fixed key; see the top of fuzz_audit.c).
+sv_fuzz_target(fuzz_audit
+               SOURCES ${sv_crypto_tests}/fuzz/fuzz_audit.c
+               LIBS sv_crypto
+               CORPUS ${sv_crypto_tests}/fuzz/corpus/audit
                SECONDS 20)
 
 # Benchmark: a plain executable, not a ctest test (it asserts nothing and
@@ -85,6 +102,37 @@ test "$n" -ge 6
   set_tests_properties(vault_format_reader PROPERTIES LABELS unit)
 elseif(NOT SV_FUZZ)
   message(STATUS "python3-cryptography not found: test vault_format_reader left out")
+endif()
+
+# The Python verifier printed in docs/audit-format.md (standard library
+# only, independent of the C code) must accept the logs this build writes and
+# the committed example logs, and find a torn end and a changed byte.
+if(NOT SV_FUZZ)
+  set(sv_audit_verifier_script [=[
+set -e
+work="$1"; doc="$2"; corpus="$3"; python="$4"; writer="$5"
+rm -rf "$work"; mkdir -p "$work/fresh"
+sed -n '/^```python$/,/^```$/p' "$doc" | sed '1d;$d' > "$work/verify.py"
+SV_FUZZ_AUDIT_SEEDS="$work/fresh" "$writer" /dev/null 2>/dev/null
+key=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf
+n=0
+for f in "$work"/fresh/log-* "$corpus"/log-*; do
+  "$python" "$work/verify.py" "$key" "$f" > "$work/out"; n=$((n + 1))
+done
+test "$n" -ge 6
+for f in "$work/fresh/torn" "$corpus/torn"; do
+  if "$python" "$work/verify.py" "$key" "$f" > "$work/out"; then exit 1; fi
+  grep -q ': line 4: cut short' "$work/out"
+done
+sed 's/alice/alicf/' "$work/fresh/log-valid" > "$work/changed"
+if "$python" "$work/verify.py" "$key" "$work/changed" > "$work/out"; then exit 1; fi
+grep -q ': line 1: does not verify' "$work/out"
+]=])
+  add_test(NAME audit_format_verifier
+           COMMAND sh -c "${sv_audit_verifier_script}" sh ${CMAKE_CURRENT_BINARY_DIR}/audit-format-verifier
+                   ${CMAKE_SOURCE_DIR}/docs/audit-format.md ${sv_crypto_tests}/fuzz/corpus/audit
+                   ${SV_PYTHON} $<TARGET_FILE:fuzz_audit_replay>)
+  set_tests_properties(audit_format_verifier PROPERTIES LABELS unit)
 endif()
 
 # Keys only in locked memory: init refuses when mlock is not allowed. Not in
