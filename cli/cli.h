@@ -6,11 +6,22 @@
 #ifndef SV_CLI_H
 #define SV_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "sv_intake.h"
+#include "sv_ocr.h"
+
+/* The configuration file used when neither --config nor $SCANVAULT_CONFIG is given. */
+#define CLI_DEFAULT_CONFIG "/etc/scanvault/scanvault.conf"
 
 /* X(name, function, one-line summary). Keep in the order `--help` shows. */
 #define SV_COMMANDS(X)                                                            \
     X("init", cmd_init, "create the data directory and a new master key")        \
+    X("ingest", cmd_ingest, "file documents now: OCR, encrypt, index")             \
+    X("find", cmd_find, "list a patient's documents by MRN")                      \
+    X("get", cmd_get, "write a document's original bytes")                        \
+    X("stats", cmd_stats, "counts by state and type, index and vault size")       \
     X("extract", cmd_extract, "read the MRN and document type of scans; store nothing")
 
 #define SV_CLI_DECLARE(name, fn, summary) int fn(int argc, char **argv);
@@ -30,6 +41,27 @@ enum {
 void cli_json_string(FILE *out, const char *s);
 /* Write s for a terminal, control characters shown as '?'. */
 void cli_print_safe(FILE *out, const char *s);
+
+/*
+ * Load the configuration: --config FILE, else $SCANVAULT_CONFIG, else
+ * CLI_DEFAULT_CONFIG if it exists, else the built-in defaults. Fills *rules
+ * (free with sv_ocr_rules_destroy) and settings. Returns an exit code; the
+ * error is printed.
+ */
+int cli_load_config(const char *config_path, sv_ocr_rules **rules, sv_intake_settings *settings);
+/* --data DIR (else $SCANVAULT_DATA, else the configuration) and --key FILE
+ * override the settings. Returns an exit code; the error is printed. */
+int cli_apply_storage_options(sv_intake_settings *settings, const char *data_dir,
+                              const char *key_file);
+/* Open the data directory of settings with its key. Returns an exit code;
+ * the error is printed. */
+int cli_open_store(const sv_intake_settings *settings, bool read_only, sv_store **out);
+/* Parse a DATE (YYYY-MM-DD, UTC) into unix seconds at 00:00:00, plus
+ * end_of_day ? 86399 : 0. Returns 0, or -1 (the error is printed). */
+int cli_parse_date(const char *option, const char *text, bool end_of_day, int64_t *out);
+/* Format unix seconds as YYYY-MM-DD HH:MM (UTC) or, with is_iso,
+ * YYYY-MM-DDTHH:MM:SSZ. */
+void cli_format_time(int64_t t, bool is_iso, char *buf, size_t len);
 
 /* Print "scanvault: <message>" to stderr (printf-style). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,8 +17,6 @@
 #include "sv_intake.h"
 #include "sv_ocr.h"
 
-#define DEFAULT_CONFIG "/etc/scanvault/scanvault.conf"
-
 static const char extract_usage[] =
     "usage: scanvault extract [--json] [--config FILE] [--jobs N] FILE...\n"
     "\n"
@@ -34,7 +32,7 @@ static const char extract_usage[] =
     "  --json          one JSON object per file and line:\n"
     "                  {\"file\", \"status\", \"mrn\", \"type\", \"reason\", \"pages\", \"ms\", ...}\n"
     "  --config FILE   rules to use (default: $SCANVAULT_CONFIG, else\n"
-    "                  " DEFAULT_CONFIG " if it exists, else built-in defaults)\n"
+    "                  " CLI_DEFAULT_CONFIG " if it exists, else built-in defaults)\n"
     "  --jobs N        documents read in parallel, one OCR process each (default 1)\n"
     "  -h, --help      this text\n"
     "\n"
@@ -62,39 +60,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Load the rules: built-in defaults, then the configuration file if any. */
-static int load_rules(const char *config_path, sv_ocr_rules **out)
-{
-    *out = NULL;
-    sv_ocr_rules *rules = NULL;
-    if (sv_ocr_rules_create(&rules) != 0) {
-        cli_error("out of memory");
-        return SV_EXIT_ENV;
-    }
-    bool is_explicit = config_path != NULL;
-    if (config_path == NULL)
-        config_path = getenv("SCANVAULT_CONFIG");
-    if (config_path != NULL && *config_path == '\0')
-        config_path = NULL;
-    is_explicit = is_explicit || config_path != NULL;
-    if (config_path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
-        config_path = DEFAULT_CONFIG;
-    char err[512] = "";
-    int rc;
-    if (config_path != NULL)
-        rc = sv_intake_config_load(config_path, rules, err, sizeof err);
-    else
-        rc = sv_ocr_rules_finish(rules, err, sizeof err);
-    if (rc != 0) {
-        cli_error("%s%s", err[0] ? err : sv_strerror(rc),
-                  is_explicit ? "" : " (the default configuration)");
-        sv_ocr_rules_destroy(rules);
-        return SV_EXIT_ENV;
-    }
-    *out = rules;
-    return SV_EXIT_OK;
 }
 
 static void print_json(const extract_item *item)
@@ -284,7 +249,8 @@ int cmd_extract(int argc, char **argv)
         jobs = n;
 
     sv_ocr_rules *rules = NULL;
-    int code = load_rules(config_path, &rules);
+    sv_intake_settings settings;
+    int code = cli_load_config(config_path, &rules, &settings);
     if (code != SV_EXIT_OK)
         return code;
     extract_item *items = calloc(n, sizeof *items);

@@ -11,6 +11,7 @@
  * nothing written.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +403,47 @@ out:
     return rc;
 }
 
+/*
+ * LMDB maps lock.mdb and writes reader slots through the mapping. A lock
+ * file made sparse (LMDB only ftruncate()s it) on a full filesystem then
+ * kills the process with SIGBUS on the first slot write. Allocate its
+ * blocks first, so a full disk is an error we can report. The size is
+ * LMDB's own: a 192-byte header plus 64 bytes per reader slot after the
+ * first.
+ */
+static int preallocate_lock_file(const sv_index *ix, unsigned max_readers)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/lock.mdb", ix->path);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        ix_set_error("index open %s: path too long", ix->path);
+        return SV_EINVAL;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == EROFS || errno == EACCES)
+            return 0; /* mdb_env_open reports these in its own words */
+        ix_set_error("index open %s: cannot create lock.mdb: %s", ix->path, strerror(errno));
+        return SV_EERRNO;
+    }
+    off_t want = (off_t)(192 + 64 * ((max_readers ? max_readers : 126) - 1));
+    want = (want + 4095) / 4096 * 4096;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) == 0 && st.st_size > want)
+        want = st.st_size;
+    int err = posix_fallocate(fd, 0, want);
+    if (err == ENOSPC || err == EDQUOT) {
+        ix_set_error("index open %s: the disk is full (no room for lock.mdb); free space "
+                     "and try again",
+                     ix->path);
+        rc = SV_EFULL;
+    }
+    /* Other errors (a filesystem without fallocate): let LMDB go on. */
+    close(fd);
+    return rc;
+}
+
 static int open_env(sv_index *ix, const sv_index_options *opts)
 {
     size_t map_size = opts->map_size ? opts->map_size : SV_INDEX_MAP_DEFAULT;
@@ -411,6 +453,9 @@ static int open_env(sv_index *ix, const sv_index_options *opts)
 
     if (map_size > ix->map_max)
         map_size = ix->map_max;
+    int rc = preallocate_lock_file(ix, opts->max_readers);
+    if (rc != 0)
+        return rc;
     mrc = mdb_env_create(&ix->env);
     if (mrc == 0)
         mrc = mdb_env_set_maxdbs(ix->env, 8);

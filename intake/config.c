@@ -326,9 +326,23 @@ static int set_ocr_rules(void *ctx, const char *section, const char *key, const 
     return sv_ocr_rules_set(ctx, section, key, value, err, err_len);
 }
 
-int sv_intake_config_load(const char *path, sv_ocr_rules *rules, char *err, size_t err_len)
+/* The service's own sections, as a section handler. */
+static int set_service_setting(void *ctx, const char *section, const char *key,
+                               const char *value, char *err, size_t err_len)
 {
+    return sv_intake_settings_set(ctx, section, key, value, err, err_len);
+}
+
+int sv_intake_config_load_all(const char *path, sv_ocr_rules *rules,
+                              sv_intake_settings *settings, char *err, size_t err_len)
+{
+    sv_intake_settings ignored;
+    sv_intake_settings_defaults(&ignored);
+    if (settings == NULL)
+        settings = &ignored;
     const sv_intake_config_section sections[] = {
+        {"storage", set_service_setting, settings},
+        {"intake", set_service_setting, settings},
         {"mrn", set_ocr_rules, rules},
         {"types", set_ocr_rules, rules},
         {"ocr", set_ocr_rules, rules},
@@ -343,4 +357,9 @@ int sv_intake_config_load(const char *path, sv_ocr_rules *rules, char *err, size
         return load_error(rc, err, err_len, "%s: %s", path,
                           msg[0] != '\0' ? msg : sv_strerror(rc));
     return 0;
+}
+
+int sv_intake_config_load(const char *path, sv_ocr_rules *rules, char *err, size_t err_len)
+{
+    return sv_intake_config_load_all(path, rules, NULL, err, err_len);
 }

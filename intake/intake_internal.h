@@ -45,4 +45,38 @@ int worker_send_result(int sock, const sv_ocr_result *r);
 /* Worker: send the READY frame once the engine is loaded. */
 int worker_send_ready(int sock);
 
+/* ---- paths (store.c) ---- */
+
+/* "<dir>/<sub>" into buf. 0 or SV_ELIMIT (message set). */
+int intake_path(char *buf, size_t len, const char *dir, const char *sub);
+
+/* ---- the spool (claim.c) ---- */
+
+/*
+ * Claim the document at path as spool/claimed/<docid> (spool_dfd is that
+ * directory): write the sealed claim record (original name, intake time),
+ * then move (rename; copy + unlink across filesystems) or copy the file in,
+ * then fsync the spool. A link is not followed when moving. On failure the
+ * source is where it was (or, moved, in the spool under docid) and no claim
+ * record is left. Returns 0 or an SV_E* code with the message set.
+ */
+int claim_document(int spool_dfd, const sv_keyring *ring, const char *path, bool is_move,
+                   const char *docid, int64_t intake_time);
+/* The sealed claim record of docid (claim.c). */
+int claim_record_write(int spool_dfd, const sv_keyring *ring, const char *docid,
+                       const char *original_name, int64_t intake_time);
+/* Returns 0; SV_ENOTFOUND when there is none; SV_EFORMAT/SV_EAUTH damaged. */
+int claim_record_read(int spool_dfd, const sv_keyring *ring, const char *docid,
+                      char original_name[SV_META_NAME_MAX + 1], int64_t *intake_time);
+/* Remove the claimed document and its record (after the index commit). */
+void claim_release(int spool_dfd, const char *docid);
+
+/* ---- errors (error.c) ---- */
+
+/* Set the calling thread's sv_intake_last_error() message and return code;
+ * errno is preserved. */
+int intake_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Clear it (on entry to each public function that sets it). */
+void intake_clear_error(void);
+
 #endif

@@ -15,8 +15,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sv_crypto.h"
 #include "sv_err.h"
+#include "sv_index.h"
 #include "sv_ocr.h"
+
+/*
+ * The message for the last failure of an sv_store or sv_pipeline function in
+ * the calling thread: what failed, on which docid or path, and what to do
+ * next. Never a patient field. "" after success; never NULL.
+ */
+const char *sv_intake_last_error(void);
 
 /* ==== OCR worker pool (workers.c) ==========================================
  * Each worker is a child process with one OCR engine; documents travel to it
@@ -119,9 +128,48 @@ int sv_intake_config_parse(const char *source, const char *buf, size_t len,
 int sv_intake_config_load_sections(const char *path, const sv_intake_config_section *sections,
                                    size_t n_sections, char *err, size_t err_len);
 
+/* ==== service settings: [storage] and [intake] (settings.c) ============ */
+
+#define SV_INTAKE_PATH_MAX 4096
+#define SV_INTAKE_PREFIX_MAX 8
+
+/* What the service needs besides the OCR rules (docs/configuration.md). */
+typedef struct sv_intake_settings {
+    char data_dir[SV_INTAKE_PATH_MAX];  /* [storage] data_dir: absolute path */
+    char key_file[SV_INTAKE_PATH_MAX];  /* [storage] key_file: "" means
+                                           <data_dir>/keys/scanvault.key */
+    char docid_prefix[SV_INTAKE_PREFIX_MAX + 1]; /* [storage] docid_prefix: "" or
+                                                    1..8 of [a-z0-9] */
+    unsigned workers;                   /* [intake] workers: 0 = one per core */
+} sv_intake_settings;
+
+/* The built-in defaults: data_dir /var/lib/scanvault, everything else empty. */
+void sv_intake_settings_defaults(sv_intake_settings *s);
+
+/*
+ * Set one key of [storage] or [intake]. Returns 0; SV_ENOTFOUND for a key
+ * these sections do not have; SV_ECONFIG with a message in err (the value is
+ * never echoed: a path may carry a name).
+ */
+int sv_intake_settings_set(sv_intake_settings *s, const char *section, const char *key,
+                           const char *value, char *err, size_t err_len);
+
+/* The number of OCR workers to start: the setting, or one per online core. */
+unsigned sv_intake_settings_workers(const sv_intake_settings *s);
+
+/*
+ * Load the whole configuration file: [storage] and [intake] into settings
+ * (which holds the defaults; NULL checks them and throws them away), [mrn],
+ * [types] and [ocr] into rules; then sv_ocr_rules_finish. Returns as
+ * sv_intake_config_load.
+ */
+int sv_intake_config_load_all(const char *path, sv_ocr_rules *rules,
+                              sv_intake_settings *settings, char *err, size_t err_len);
+
 /*
  * Load the configuration file at path into rules (which holds the defaults
- * from sv_ocr_rules_create): sections [mrn], [types] and [ocr]; then
+ * from sv_ocr_rules_create): sections [mrn], [types] and [ocr] ([storage]
+ * and [intake] are checked, not kept); then
  * sv_ocr_rules_finish (cross-checks, known-MRN list). Returns 0 or an SV_E*
  * code as sv_intake_config_load_sections, with "FILE:LINE: message" or
  * "FILE: message" in err. On failure rules may hold some of the file's keys:
@@ -130,5 +178,219 @@ int sv_intake_config_load_sections(const char *path, const sv_intake_config_sect
 int sv_intake_config_load(const char *path, sv_ocr_rules *rules, char *err, size_t err_len);
 
 /* ==== end of configuration file ========================================== */
+
+/* ==== the store: a data directory opened with its key (store.c) ==========
+ *
+ * The data directory (scanvault init) holds keys/, vault/, index/, spool/
+ * and audit/. An sv_store is that directory opened with its key: the vault,
+ * the index and the audit log. Every clerk-facing operation (find, get,
+ * stats) is one call here, so the command line and, later, the service's
+ * socket run the same code. Each retrieval and search is audited before any
+ * document data leaves the call; when the audit line cannot be written the
+ * call fails.
+ */
+
+typedef struct sv_store sv_store;
+
+typedef struct sv_store_options {
+    const char *data_dir;   /* the data directory (required) */
+    const char *key_file;   /* NULL or "": $CREDENTIALS_DIRECTORY/scanvault.key
+                               when set, else <data_dir>/keys/scanvault.key */
+    bool read_only;         /* open the index read-only (find, get, stats) */
+} sv_store_options;
+
+/*
+ * Open the data directory with its key. Marks the process non-dumpable (it
+ * now holds keys): fork OCR workers before calling this. A read-write open
+ * creates an empty index on first use; a read-only open of a directory that
+ * has no index yet fails with SV_ENOTFOUND.
+ * Returns 0; SV_ENOTFOUND (no data directory or layout: run scanvault init),
+ * SV_EKEY / SV_EPERM / SV_EFORMAT / SV_EVERSION / SV_EERRNO (the key file),
+ * SV_EKEY (the index belongs to another key), SV_EINDEX (a damaged index),
+ * SV_ENOMEM. The message is in sv_intake_last_error(). *out NULL on failure.
+ */
+int sv_store_create(sv_store **out, const sv_store_options *opts);
+
+/* Close everything and wipe the keys. NULL is fine. */
+void sv_store_destroy(sv_store *store);
+
+/* The open parts, for the pipeline and for offline tools. Never NULL on a
+ * store that was created. */
+sv_index *sv_store_index(sv_store *store);
+sv_vault *sv_store_vault(sv_store *store);
+sv_audit *sv_store_audit(sv_store *store);
+const sv_keyring *sv_store_keyring(const sv_store *store);
+const char *sv_store_data_dir(const sv_store *store);
+
+/* One filed document of a patient, as sv_store_find() lists it. */
+typedef struct sv_store_doc {
+    char docid[SV_INDEX_DOCID_MAX + 1];
+    char type[SV_INDEX_TYPE_MAX + 1];
+    int64_t intake_time;     /* unix seconds */
+    uint32_t pages;
+    uint64_t size;           /* bytes of the original file */
+} sv_store_doc;
+
+/*
+ * Every filed document of the patient with this MRN (spaces and dashes
+ * allowed), newest first, narrowed by filter (NULL: all). The MRN must be
+ * well-formed under rules (length, check digit; an MRN missing from a
+ * known-MRN list is still searched). The search is audited ("find", with
+ * the number of hits and the blind value, never the MRN) before the result
+ * is returned.
+ * @param[out] docs  an array of *n documents (malloc'd; free() it); NULL
+ *                   when *n is 0 or on failure
+ * @return 0; SV_EINVAL (MRN not well-formed: the message says how, without
+ *   echoing it; bad filter); SV_EINDEX; SV_EAUTH... from the audit; SV_ENOMEM
+ */
+int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
+                  const sv_index_filter *filter, sv_store_doc **docs, size_t *n);
+
+/*
+ * Write the original bytes of docid to out_fd, bit for bit. Every chunk and
+ * the content hash are authenticated before the first byte is written (two
+ * passes: authenticate, audit "get", then decrypt to out_fd), so a damaged
+ * object writes nothing. A write error after the audit line is audited as
+ * well.
+ * @param[out] meta_out  the document's sealed metadata (NULL: not wanted);
+ *                       wipe it with sv_vault_meta_wipe() (it holds the MRN)
+ * @return 0; SV_EINVAL (bad docid); SV_ENOTFOUND (no such document);
+ *   SV_EAUTH (the object was changed or belongs to another key; nothing
+ *   written); SV_EERRNO (reading the object or writing out_fd); others from
+ *   the vault and the audit log
+ */
+int sv_store_get(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out);
+
+/* Figures for `scanvault stats`. */
+typedef struct sv_store_stats {
+    sv_index_stats index;
+    uint64_t index_bytes;     /* size of data.mdb on disk */
+    uint64_t vault_objects;   /* files in vault/objects */
+    uint64_t vault_bytes;     /* their total size */
+    uint64_t spool_files;     /* documents claimed but not yet filed */
+} sv_store_stats;
+
+/* Fill st (zeroed first). Walks vault/objects: seconds at millions of
+ * documents. Returns 0, SV_EINDEX or SV_EERRNO. */
+int sv_store_get_stats(sv_store *store, sv_store_stats *st);
+
+/* ==== end of the store ==================================================== */
+
+/* ==== the filing pipeline (pipeline.c) =====================================
+ *
+ * One document goes through these steps, in this order (DESIGN.md section
+ * 1), each its own function:
+ *   claim        into spool/claimed/<docid> (claim.c)
+ *   identify     SHA-256, content id, duplicate check against the index and
+ *                the documents in flight
+ *   read         OCR in a worker process that holds no key and gets the
+ *                claimed file as an open descriptor
+ *   decide       the worker's verdict, re-checked: filed, review, quarantined
+ *   seal         the vault object, durable (temp, fsync, rename, fsync dir)
+ *   commit       one synchronous index transaction
+ *   audit        one line in the hash-chained audit log
+ *   release      unlink the claimed file: only now
+ * A crash anywhere leaves the claimed file in the spool; recovery runs it
+ * again under the same docid, and the content id makes that a no-op when the
+ * first pass had committed. One pipeline per data directory at a time: it
+ * holds an exclusive lock on spool/lock.
+ */
+
+typedef struct sv_pipeline sv_pipeline;
+
+/* What happened to one document. */
+typedef enum sv_pipeline_status {
+    SV_PIPELINE_FILED = 1,       /* filed under its MRN */
+    SV_PIPELINE_REVIEW = 2,      /* sealed and held for a person (reason) */
+    SV_PIPELINE_QUARANTINED = 3, /* unreadable or hostile; sealed (reason) */
+    SV_PIPELINE_DUPLICATE = 4,   /* same content as existing_docid; not filed again */
+    SV_PIPELINE_FAILED = 5       /* not filed; the message says where it is and why */
+} sv_pipeline_status;
+
+/* Milliseconds per step (0 for steps not taken). */
+typedef struct sv_pipeline_timing {
+    double claim, identify, ocr, seal, commit, audit, release, total;
+} sv_pipeline_timing;
+
+/* The report for one document. Never holds an MRN or the incoming name. */
+typedef struct sv_pipeline_report {
+    uint64_t tag;                              /* as given to sv_pipeline_enqueue */
+    bool is_recovered;                         /* found in the spool at start */
+    char docid[SV_DOCID_MAX + 1];              /* "" when the claim failed */
+    sv_pipeline_status status;
+    char reason[SV_META_CODE_MAX + 1];         /* review/quarantine reason code */
+    char type[SV_META_CODE_MAX + 1];
+    char existing_docid[SV_DOCID_MAX + 1];     /* DUPLICATE: who has the content */
+    int pages;
+    uint64_t size;
+    int error;                                 /* FAILED: the SV_E* code */
+    char message[512];                         /* FAILED: what, and what to do */
+    sv_pipeline_timing ms;
+} sv_pipeline_report;
+
+/* Called once per document, as it finishes (in finishing order). */
+typedef void (*sv_pipeline_report_fn)(const sv_pipeline_report *report, void *ctx);
+
+typedef struct sv_pipeline_options {
+    const char *data_dir;             /* required */
+    const char *key_file;             /* as sv_store_options */
+    const char *docid_prefix;         /* NULL or "": none */
+    const sv_ocr_rules *rules;        /* must outlive the pipeline */
+    unsigned n_workers;               /* 1..SV_WORKERS_MAX */
+    sv_pipeline_report_fn report;     /* required */
+    void *report_ctx;
+} sv_pipeline_options;
+
+/* sv_pipeline_enqueue() flags. */
+#define SV_PIPELINE_MOVE 1u /* move the source into the spool (the inbox);
+                               default: copy it and leave the source */
+
+/*
+ * Start the OCR workers (before the key is loaded, so they never hold it),
+ * then open the store and take the spool lock. Returns 0; SV_EEXIST when
+ * another pipeline (scanvault run or ingest) uses the data directory; the
+ * errors of sv_workers_create() and sv_store_create(). Message in
+ * sv_intake_last_error().
+ */
+int sv_pipeline_create(sv_pipeline **out, const sv_pipeline_options *opts);
+
+/* Stop the workers, release the lock, close the store. Documents still
+ * queued are not claimed; claimed ones stay in the spool. NULL is fine. */
+void sv_pipeline_destroy(sv_pipeline *p);
+
+/* The store the pipeline files into (for stats and tests). */
+sv_store *sv_pipeline_store(sv_pipeline *p);
+
+/*
+ * Queue every document left in the spool by an interrupted run (they are
+ * reported with is_recovered) and remove leftover temp files of the spool
+ * and the vault. Call once, before new documents. *n_found: documents queued.
+ */
+int sv_pipeline_recover(sv_pipeline *p, size_t *n_found);
+
+/* Queue the file at path (copied; the caller keeps its string). Returns 0 or
+ * SV_ENOMEM. */
+int sv_pipeline_enqueue(sv_pipeline *p, const char *path, unsigned flags, uint64_t tag);
+
+/* Documents queued or in flight. */
+size_t sv_pipeline_pending(const sv_pipeline *p);
+
+/*
+ * Make progress: claim and hand queued documents to idle workers, then wait
+ * up to timeout_ms (-1: no limit) for one worker to finish and file that
+ * document. Every finished document is reported. Returns 0 (also when
+ * nothing was pending); SV_EERRNO with errno EINTR when a signal interrupted
+ * the wait; SV_EWORKER when no OCR worker can be started any more.
+ */
+int sv_pipeline_step(sv_pipeline *p, int timeout_ms);
+
+/* Step until nothing is pending. Returns as sv_pipeline_step (EINTR is
+ * retried). */
+int sv_pipeline_drain(sv_pipeline *p);
+
+/* "filed", "review", "quarantined", "duplicate", "failed". */
+const char *sv_pipeline_status_name(sv_pipeline_status status);
+
+/* ==== end of the filing pipeline ========================================= */
 
 #endif

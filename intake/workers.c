@@ -130,10 +130,14 @@ static int spawn_worker(sv_workers *pool, worker *w)
         return SV_EERRNO;
     }
     if (pid == 0) {
-        close(sv[0]);
-        for (unsigned i = 0; i < pool->n; i++)
-            if (pool->slots[i].sock >= 0)
-                close(pool->slots[i].sock);
+        /* A replacement worker is forked from a supervisor that holds keys
+         * and the index: keep only stdio and this worker's socket, and wipe
+         * the key memory. */
+        int sock = sv[1];
+        if (sock > 3)
+            close_range(3, (unsigned)sock - 1, 0);
+        close_range((unsigned)sock + 1, ~0u, 0);
+        sv_crypto_forget_keys_after_fork();
         worker_main(sv[1], pool->rules, pool->timeout_s);
         _exit(0);
     }

@@ -157,15 +157,48 @@ static void test_example_file_is_the_defaults(void **state)
     char err[512] = "";
     assert_int_equal(sv_ocr_rules_create(&from_file), 0);
     assert_int_equal(sv_ocr_rules_create(&defaults), 0);
-    int rc = sv_intake_config_load(SV_SOURCE_DIR "/deploy/scanvault.conf", from_file, err,
-                                   sizeof err);
+    sv_intake_settings settings_from_file, settings_defaults;
+    sv_intake_settings_defaults(&settings_from_file);
+    sv_intake_settings_defaults(&settings_defaults);
+    settings_from_file.workers = 99; /* the file must set it back to 0 */
+    int rc = sv_intake_config_load_all(SV_SOURCE_DIR "/deploy/scanvault.conf", from_file,
+                                       &settings_from_file, err, sizeof err);
     if (rc != 0)
         fail_msg("%s", err);
     assert_int_equal(sv_ocr_rules_finish(defaults, err, sizeof err), 0);
     /* Every field, type keywords included, as the built-in defaults. */
     assert_memory_equal(from_file, defaults, sizeof *defaults);
+    assert_memory_equal(&settings_from_file, &settings_defaults, sizeof settings_defaults);
     sv_ocr_rules_destroy(from_file);
     sv_ocr_rules_destroy(defaults);
+}
+
+static void test_storage_and_intake_settings(void **state)
+{
+    (void)state;
+    sv_intake_settings s;
+    sv_intake_settings_defaults(&s);
+    char err[256] = "";
+    assert_int_equal(sv_intake_settings_set(&s, "storage", "data_dir", "/srv/sv", err, sizeof err), 0);
+    assert_string_equal(s.data_dir, "/srv/sv");
+    assert_int_equal(sv_intake_settings_set(&s, "storage", "data_dir", "relative/dir", err, sizeof err),
+                     SV_ECONFIG);
+    assert_non_null(strstr(err, "absolute"));
+    assert_null(strstr(err, "relative")); /* the value is never echoed */
+    assert_int_equal(sv_intake_settings_set(&s, "storage", "docid_prefix", "site1", err, sizeof err), 0);
+    assert_int_equal(sv_intake_settings_set(&s, "storage", "docid_prefix", "Site-1", err, sizeof err),
+                     SV_ECONFIG);
+    assert_int_equal(sv_intake_settings_set(&s, "storage", "docid_prefix", "toolongprefix", err,
+                                            sizeof err),
+                     SV_ECONFIG);
+    assert_string_equal(s.docid_prefix, "site1");
+    assert_int_equal(sv_intake_settings_set(&s, "intake", "workers", "3", err, sizeof err), 0);
+    assert_int_equal(sv_intake_settings_workers(&s), 3);
+    assert_int_equal(sv_intake_settings_set(&s, "intake", "workers", "-1", err, sizeof err), SV_ECONFIG);
+    assert_int_equal(sv_intake_settings_set(&s, "intake", "workers", "65", err, sizeof err), SV_ECONFIG);
+    assert_int_equal(sv_intake_settings_set(&s, "intake", "workers", "0", err, sizeof err), 0);
+    assert_true(sv_intake_settings_workers(&s) >= 1);
+    assert_int_equal(sv_intake_settings_set(&s, "intake", "nonsense", "1", err, sizeof err), SV_ENOTFOUND);
 }
 
 static void test_mistakes_are_refused_with_file_and_line(void **state)
@@ -359,6 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_example_file_is_the_defaults),
+        cmocka_unit_test(test_storage_and_intake_settings),
         cmocka_unit_test(test_mistakes_are_refused_with_file_and_line),
         cmocka_unit_test(test_values_are_never_echoed),
         cmocka_unit_test(test_file_checks),

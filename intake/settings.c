@@ -1,0 +1,108 @@
+/*
+ * settings.c - the service's own configuration sections: [storage] (where
+ * the data directory and the key are) and [intake] (how many OCR workers).
+ * The OCR rules ([mrn], [types], [ocr]) belong to ocr/; config.c hands each
+ * section to its owner.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sv_intake.h"
+
+#define DEFAULT_DATA_DIR "/var/lib/scanvault"
+
+void sv_intake_settings_defaults(sv_intake_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    memcpy(s->data_dir, DEFAULT_DATA_DIR, sizeof DEFAULT_DATA_DIR);
+}
+
+__attribute__((format(printf, 3, 4))) static int setting_error(char *err, size_t err_len,
+                                                               const char *fmt, ...)
+{
+    if (err != NULL && err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return SV_ECONFIG;
+}
+
+/* An absolute path without control characters that fits the field. */
+static int set_path(char *field, size_t cap, const char *key, const char *value, bool may_be_empty,
+                    char *err, size_t err_len)
+{
+    size_t len = strlen(value);
+    if (len == 0 && may_be_empty) {
+        field[0] = '\0';
+        return 0;
+    }
+    if (len == 0 || value[0] != '/')
+        return setting_error(err, err_len, "%s must be an absolute path", key);
+    if (len >= cap)
+        return setting_error(err, err_len, "%s is longer than %zu bytes", key, cap - 1);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+            return setting_error(err, err_len, "%s holds a control character", key);
+    memcpy(field, value, len + 1);
+    return 0;
+}
+
+static int set_prefix(sv_intake_settings *s, const char *value, char *err, size_t err_len)
+{
+    size_t len = strlen(value);
+    if (len > SV_INTAKE_PREFIX_MAX)
+        return setting_error(err, err_len, "docid_prefix is 1 to %d of a-z and 0-9, or empty",
+                             SV_INTAKE_PREFIX_MAX);
+    for (size_t i = 0; i < len; i++)
+        if (!((value[i] >= 'a' && value[i] <= 'z') || (value[i] >= '0' && value[i] <= '9')))
+            return setting_error(err, err_len,
+                                 "docid_prefix is 1 to %d of a-z and 0-9, or empty",
+                                 SV_INTAKE_PREFIX_MAX);
+    memcpy(s->docid_prefix, value, len + 1);
+    return 0;
+}
+
+static int set_workers(sv_intake_settings *s, const char *value, char *err, size_t err_len)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n > SV_WORKERS_MAX)
+        return setting_error(err, err_len,
+                             "workers is a number from 0 (one per core) to %d", SV_WORKERS_MAX);
+    s->workers = (unsigned)n;
+    return 0;
+}
+
+int sv_intake_settings_set(sv_intake_settings *s, const char *section, const char *key,
+                           const char *value, char *err, size_t err_len)
+{
+    if (strcmp(section, "storage") == 0) {
+        if (strcmp(key, "data_dir") == 0)
+            return set_path(s->data_dir, sizeof s->data_dir, key, value, false, err, err_len);
+        if (strcmp(key, "key_file") == 0)
+            return set_path(s->key_file, sizeof s->key_file, key, value, true, err, err_len);
+        if (strcmp(key, "docid_prefix") == 0)
+            return set_prefix(s, value, err, err_len);
+    } else if (strcmp(section, "intake") == 0) {
+        if (strcmp(key, "workers") == 0)
+            return set_workers(s, value, err, err_len);
+    }
+    return SV_ENOTFOUND;
+}
+
+unsigned sv_intake_settings_workers(const sv_intake_settings *s)
+{
+    if (s->workers > 0)
+        return s->workers;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        return 1;
+    return cores > SV_WORKERS_MAX ? SV_WORKERS_MAX : (unsigned)cores;
+}

@@ -1,0 +1,363 @@
+/*
+ * store.c - a data directory opened with its key: the key ring, the vault,
+ * the index and the audit log, and the clerk-facing operations on them
+ * (find, get, stats). The command line calls these; the service's socket
+ * will call the same functions, so the checks and the audit live here.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "intake_internal.h"
+
+struct sv_store {
+    char data_dir[SV_INTAKE_PATH_MAX];
+    sv_keyring *ring;
+    sv_vault *vault;
+    sv_index *index;
+    sv_audit *audit;
+};
+
+sv_index *sv_store_index(sv_store *store) { return store->index; }
+sv_vault *sv_store_vault(sv_store *store) { return store->vault; }
+sv_audit *sv_store_audit(sv_store *store) { return store->audit; }
+const sv_keyring *sv_store_keyring(const sv_store *store) { return store->ring; }
+const char *sv_store_data_dir(const sv_store *store) { return store->data_dir; }
+
+int intake_path(char *buf, size_t len, const char *dir, const char *sub)
+{
+    int n = snprintf(buf, len, "%s/%s", dir, sub);
+    if (n < 0 || (size_t)n >= len)
+        return intake_fail(SV_ELIMIT, "%s: path too long", dir);
+    return 0;
+}
+
+static int check_layout(const char *data_dir)
+{
+    struct stat st;
+    if (stat(data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return intake_fail(SV_ENOTFOUND,
+                           "no data directory at %s: run 'scanvault init --data %s' first",
+                           data_dir, data_dir);
+    static const char *const parts[] = {"vault/objects", "vault/tmp", "spool/claimed", "audit"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char path[SV_INTAKE_PATH_MAX];
+        if (intake_path(path, sizeof path, data_dir, parts[i]) != 0)
+            return SV_ELIMIT;
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            return intake_fail(SV_ENOTFOUND,
+                               "%s is not a scanvault data directory (no %s): run "
+                               "'scanvault init --data %s'",
+                               data_dir, parts[i], data_dir);
+    }
+    return 0;
+}
+
+static int load_key(sv_store *s, const char *key_file)
+{
+    char default_path[SV_INTAKE_PATH_MAX];
+    if (key_file == NULL || key_file[0] == '\0') {
+        if (intake_path(default_path, sizeof default_path, s->data_dir, "keys/scanvault.key") != 0)
+            return SV_ELIMIT;
+        key_file = default_path;
+    }
+    int rc = sv_keyring_load_default(&s->ring, key_file);
+    if (rc != 0)
+        return intake_fail(rc, "%s (restore the key file from its backup, or give --key)",
+                           sv_crypto_last_error());
+    return 0;
+}
+
+static int open_index(sv_store *s, bool read_only)
+{
+    char path[SV_INTAKE_PATH_MAX];
+    if (intake_path(path, sizeof path, s->data_dir, "index") != 0)
+        return SV_ELIMIT;
+    uint8_t key_id[SV_KEY_ID_LEN];
+    sv_keyring_id(s->ring, key_id);
+    sv_index_options o = {.path = path,
+                          .create = !read_only,
+                          .read_only = read_only,
+                          .key_id = key_id,
+                          .key_id_len = sizeof key_id};
+    int rc = sv_index_create(&s->index, &o);
+    if (rc == SV_ENOTFOUND)
+        return intake_fail(rc, "no index in %s yet: nothing has been ingested", s->data_dir);
+    if (rc != 0)
+        return intake_fail(rc, "%s", sv_index_last_error());
+    return 0;
+}
+
+int sv_store_create(sv_store **out, const sv_store_options *opts)
+{
+    intake_clear_error();
+    *out = NULL;
+    if (opts == NULL || opts->data_dir == NULL || opts->data_dir[0] == '\0')
+        return intake_fail(SV_EINVAL, "no data directory given");
+    sv_store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return intake_fail(SV_ENOMEM, "out of memory");
+    int rc;
+    size_t len = strlen(opts->data_dir);
+    if (len >= sizeof s->data_dir) {
+        rc = intake_fail(SV_ELIMIT, "data directory path too long");
+        goto out;
+    }
+    memcpy(s->data_dir, opts->data_dir, len + 1);
+    /* From here on the process holds keys: no core dumps, no ptrace by
+     * other processes of the same user. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if ((rc = check_layout(s->data_dir)) != 0 || (rc = load_key(s, opts->key_file)) != 0)
+        goto out;
+    char path[SV_INTAKE_PATH_MAX];
+    if ((rc = intake_path(path, sizeof path, s->data_dir, "vault")) != 0)
+        goto out;
+    if ((rc = sv_vault_create(&s->vault, path)) != 0) {
+        rc = intake_fail(rc, "%s", sv_crypto_last_error());
+        goto out;
+    }
+    if ((rc = open_index(s, opts->read_only)) != 0)
+        goto out;
+    if ((rc = intake_path(path, sizeof path, s->data_dir, "audit/audit.log")) != 0)
+        goto out;
+    if ((rc = sv_audit_create(&s->audit, s->ring, path)) != 0) {
+        rc = intake_fail(rc, "%s", sv_crypto_last_error());
+        goto out;
+    }
+out:
+    if (rc != 0) {
+        sv_store_destroy(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void sv_store_destroy(sv_store *store)
+{
+    if (store == NULL)
+        return;
+    sv_audit_destroy(store->audit);
+    sv_index_destroy(store->index);
+    sv_vault_destroy(store->vault);
+    sv_keyring_destroy(store->ring);
+    free(store);
+}
+
+static void hex_encode(const uint8_t *bytes, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* The blind value of a typed MRN that passes the rules. */
+static int blind_typed_mrn(sv_store *s, const sv_ocr_rules *rules, const char *mrn,
+                           uint8_t blind[SV_BLIND_LEN])
+{
+    char digits[SV_MRN_MAX + 1];
+    sv_ocr_reason why = sv_ocr_check_mrn(rules, mrn, digits);
+    if (why != SV_REASON_NONE && why != SV_REASON_UNKNOWN_MRN)
+        return intake_fail(SV_EINVAL, "the MRN given is not well-formed: %s",
+                           sv_ocr_reason_words(why));
+    int rc = sv_crypto_blind_mrn(s->ring, digits, blind);
+    memset(digits, 0, sizeof digits);
+    if (rc != 0)
+        return intake_fail(rc, "%s", sv_crypto_last_error());
+    return 0;
+}
+
+/* Fill docs[i] from the hits and each document's record. */
+static int describe_hits(sv_store *s, const sv_index_hit *hits, size_t n, sv_store_doc *docs)
+{
+    for (size_t i = 0; i < n; i++) {
+        sv_index_record rec;
+        int rc = sv_index_get(s->index, hits[i].docid, &rec);
+        if (rc != 0)
+            return intake_fail(rc, "%s", sv_index_last_error());
+        memcpy(docs[i].docid, hits[i].docid, sizeof docs[i].docid);
+        memcpy(docs[i].type, hits[i].type, sizeof docs[i].type);
+        docs[i].intake_time = hits[i].intake_time;
+        docs[i].pages = rec.pages;
+        docs[i].size = rec.size;
+    }
+    return 0;
+}
+
+int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
+                  const sv_index_filter *filter, sv_store_doc **docs, size_t *n)
+{
+    intake_clear_error();
+    *docs = NULL;
+    *n = 0;
+    uint8_t blind[SV_BLIND_LEN];
+    sv_index_hit *hits = NULL;
+    sv_store_doc *found = NULL;
+    size_t total = 0, got = 0;
+    int rc = blind_typed_mrn(store, rules, mrn, blind);
+    if (rc != 0)
+        return rc;
+    /* Count, then fetch; a document filed in between is simply not listed. */
+    rc = sv_index_find(store->index, blind, filter, NULL, 0, &total);
+    if (rc == 0 && total > 0) {
+        hits = calloc(total, sizeof *hits);
+        found = calloc(total, sizeof *found);
+        if (hits == NULL || found == NULL) {
+            rc = intake_fail(SV_ENOMEM, "out of memory listing %zu documents", total);
+            goto out;
+        }
+        size_t again = 0;
+        rc = sv_index_find(store->index, blind, filter, hits, total, &again);
+        got = again < total ? again : total;
+    }
+    if (rc != 0) {
+        rc = intake_fail(rc, "%s", sv_index_last_error());
+        goto out;
+    }
+    if ((rc = describe_hits(store, hits, got, found)) != 0)
+        goto out;
+    char blind_hex[2 * SV_BLIND_LEN + 1], result[128];
+    hex_encode(blind, sizeof blind, blind_hex);
+    snprintf(result, sizeof result, "hits=%zu blind=%s", got, blind_hex);
+    if ((rc = sv_audit_append(store->audit, "find", NULL, result)) != 0) {
+        rc = intake_fail(rc, "the search could not be audited, so no result is shown: %s",
+                         sv_crypto_last_error());
+        goto out;
+    }
+    *docs = got > 0 ? found : NULL;
+    *n = got;
+    if (got > 0)
+        found = NULL;
+out:
+    free(hits);
+    free(found);
+    memset(blind, 0, sizeof blind);
+    return rc;
+}
+
+static int discard_bytes(void *ctx, const uint8_t *buf, size_t len)
+{
+    (void)ctx, (void)buf, (void)len;
+    return 0;
+}
+
+int sv_store_get(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out)
+{
+    intake_clear_error();
+    if (meta_out != NULL)
+        memset(meta_out, 0, sizeof *meta_out);
+    if (docid == NULL || !sv_docid_is_valid(docid))
+        return intake_fail(SV_EINVAL, "not a document id (26 letters and digits, with an "
+                                      "optional site prefix)");
+    sv_index_record rec;
+    int rc = sv_index_get(store->index, docid, &rec);
+    if (rc == SV_ENOTFOUND)
+        return intake_fail(rc, "no document %s in the index", docid);
+    if (rc != 0)
+        return intake_fail(rc, "%s", sv_index_last_error());
+    /* First pass: authenticate every chunk and the content hash, write nothing. */
+    sv_vault_meta *meta = calloc(1, sizeof *meta);
+    if (meta == NULL)
+        return intake_fail(SV_ENOMEM, "out of memory");
+    rc = sv_vault_open(store->vault, store->ring, docid, discard_bytes, NULL, meta,
+                       SV_VAULT_CHECK_CONTENT);
+    if (rc != 0) {
+        rc = intake_fail(rc, "%s: %s", docid, sv_crypto_last_error());
+        sv_audit_append(store->audit, "get", docid, rc == SV_EAUTH ? "refused=damaged" : "failed");
+        goto out;
+    }
+    if ((rc = sv_audit_append(store->audit, "get", docid, "ok")) != 0) {
+        rc = intake_fail(rc, "%s: the retrieval could not be audited, so nothing is written: %s",
+                         docid, sv_crypto_last_error());
+        goto out;
+    }
+    rc = sv_vault_open(store->vault, store->ring, docid, sv_vault_sink_fd, &out_fd, NULL, 0);
+    if (rc != 0) {
+        rc = intake_fail(rc, "%s: writing the document failed: %s", docid,
+                         sv_crypto_last_error());
+        sv_audit_append(store->audit, "get", docid, "failed=write");
+        goto out;
+    }
+    if (meta_out != NULL)
+        *meta_out = *meta;
+out:
+    sv_vault_meta_wipe(meta);
+    free(meta);
+    return rc;
+}
+
+/* Count the files under dir (two levels: objects/xx/) and their bytes. */
+static int walk_objects(const char *dir, uint64_t *files, uint64_t *bytes)
+{
+    DIR *top = opendir(dir);
+    if (top == NULL)
+        return intake_fail(SV_EERRNO, "cannot list %s: %s", dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(top)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        int sub_fd = openat(dirfd(top), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sub_fd < 0)
+            continue;
+        DIR *sub = fdopendir(sub_fd);
+        if (sub == NULL) {
+            close(sub_fd);
+            continue;
+        }
+        struct dirent *f;
+        while ((f = readdir(sub)) != NULL) {
+            struct stat st;
+            if (f->d_name[0] == '.' || fstatat(dirfd(sub), f->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                !S_ISREG(st.st_mode))
+                continue;
+            (*files)++;
+            *bytes += (uint64_t)st.st_size;
+        }
+        closedir(sub);
+    }
+    closedir(top);
+    return 0;
+}
+
+static uint64_t count_spool(const char *spool)
+{
+    uint64_t n = 0;
+    DIR *d = opendir(spool);
+    if (d == NULL)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (sv_docid_is_valid(e->d_name))
+            n++;
+    closedir(d);
+    return n;
+}
+
+int sv_store_get_stats(sv_store *store, sv_store_stats *st)
+{
+    intake_clear_error();
+    memset(st, 0, sizeof *st);
+    int rc = sv_index_get_stats(store->index, &st->index);
+    if (rc != 0)
+        return intake_fail(rc, "%s", sv_index_last_error());
+    char path[SV_INTAKE_PATH_MAX];
+    struct stat sb;
+    if (intake_path(path, sizeof path, store->data_dir, "index/data.mdb") == 0 &&
+        stat(path, &sb) == 0)
+        st->index_bytes = (uint64_t)sb.st_size;
+    if ((rc = intake_path(path, sizeof path, store->data_dir, "vault/objects")) != 0 ||
+        (rc = walk_objects(path, &st->vault_objects, &st->vault_bytes)) != 0)
+        return rc;
+    if (intake_path(path, sizeof path, store->data_dir, "spool/claimed") == 0)
+        st->spool_files = count_spool(path);
+    return 0;
+}

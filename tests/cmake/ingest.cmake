@@ -1,0 +1,29 @@
+# The filing pipeline (intake/) and `scanvault ingest`, `find`, `get`, `stats`
+# end to end, with the real OCR workers, vault, index and audit log on disk.
+
+sv_unit_test(test_pipeline SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline.c
+             LIBS sv_intake sv_ocr sv_crypto sv_index)
+target_include_directories(test_pipeline PRIVATE ${CMAKE_SOURCE_DIR}/intake)
+target_compile_definitions(test_pipeline PRIVATE SV_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+set_tests_properties(test_pipeline PROPERTIES TIMEOUT 300 ENVIRONMENT OMP_THREAD_LIMIT=1)
+
+# A generated set of its own (another seed than the accuracy set), made once
+# per build tree.
+set(SV_INGEST_SET_DIR ${CMAKE_BINARY_DIR}/ingest-set)
+add_test(NAME ingest_set_generate
+         COMMAND ${SV_PYTHON} ${CMAKE_SOURCE_DIR}/samples/generate.py
+                 --out ${SV_INGEST_SET_DIR} --count 40 --seed 20261124)
+set_tests_properties(ingest_set_generate PROPERTIES FIXTURES_SETUP ingest_set)
+
+add_test(NAME ingest_e2e
+         COMMAND ${SV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/integration/ingest_e2e.py
+                 $<TARGET_FILE:scanvault> ${SV_INGEST_SET_DIR}
+                 ${CMAKE_SOURCE_DIR}/samples/scanvault.conf ${CMAKE_BINARY_DIR}/ingest-e2e)
+set_tests_properties(ingest_e2e PROPERTIES FIXTURES_REQUIRED ingest_set RUN_SERIAL TRUE
+                     TIMEOUT 1200 LABELS integration)
+
+add_test(NAME ingest_enospc
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/ingest_enospc.sh
+                 $<TARGET_FILE:scanvault> ${CMAKE_SOURCE_DIR}/samples)
+set_tests_properties(ingest_enospc PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
+                     LABELS integration)
