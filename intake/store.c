@@ -68,9 +68,11 @@ static int load_key(sv_store *s, const char *key_file)
         key_file = default_path;
     }
     int rc = sv_keyring_load_default(&s->ring, key_file);
-    if (rc != 0)
+    if (rc == SV_EERRNO)
         return intake_fail(rc, "%s (restore the key file from its backup, or give --key)",
                            sv_crypto_last_error());
+    if (rc != 0)
+        return intake_fail(rc, "%s", sv_crypto_last_error());
     return 0;
 }
 

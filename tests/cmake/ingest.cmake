@@ -27,3 +27,8 @@ add_test(NAME ingest_enospc
                  $<TARGET_FILE:scanvault> ${CMAKE_SOURCE_DIR}/samples)
 set_tests_properties(ingest_enospc PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
                      LABELS integration)
+
+add_test(NAME ingest_bad_env
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/ingest_bad_env.sh
+                 $<TARGET_FILE:scanvault> ${CMAKE_SOURCE_DIR}/samples)
+set_tests_properties(ingest_bad_env PROPERTIES TIMEOUT 300 LABELS integration)
