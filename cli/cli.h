@@ -18,6 +18,8 @@
 /* X(name, function, one-line summary). Keep in the order `--help` shows. */
 #define SV_COMMANDS(X)                                                            \
     X("init", cmd_init, "create the data directory and a new master key")        \
+    X("run", cmd_run, "the intake service: watch the inbox and file what arrives") \
+    X("status", cmd_status, "what the running service reports about itself")      \
     X("ingest", cmd_ingest, "file documents now: OCR, encrypt, index")             \
     X("find", cmd_find, "list a patient's documents by MRN")                      \
     X("get", cmd_get, "write a document's original bytes")                        \

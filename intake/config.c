@@ -343,6 +343,7 @@ int sv_intake_config_load_all(const char *path, sv_ocr_rules *rules,
     const sv_intake_config_section sections[] = {
         {"storage", set_service_setting, settings},
         {"intake", set_service_setting, settings},
+        {"service", set_service_setting, settings},
         {"mrn", set_ocr_rules, rules},
         {"types", set_ocr_rules, rules},
         {"ocr", set_ocr_rules, rules},

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "sv_intake.h"
 #include "sv_ocr.h"
@@ -70,6 +71,55 @@ int claim_record_read(int spool_dfd, const sv_keyring *ring, const char *docid,
                       char original_name[SV_META_NAME_MAX + 1], int64_t *intake_time);
 /* Remove the claimed document and its record (after the index commit). */
 void claim_release(int spool_dfd, const char *docid);
+
+/* ---- the inbox (inbox.c) ---- */
+
+typedef struct inbox inbox;
+
+/* One file seen in the inbox. */
+typedef struct inbox_entry {
+    char name[256];
+    long long size;          /* -1 until first seen */
+    struct timespec mtime;
+    unsigned long ino;
+    double first_seen;       /* monotonic seconds */
+    double changed_at;       /* last change of size, mtime or inode */
+    double retry_at;         /* not before (after a failed claim) */
+    uint64_t tag;            /* pipeline tag while queued */
+    bool is_queued;          /* handed to the pipeline, not yet reported */
+    bool is_gone;            /* no longer there */
+    bool is_regular;         /* a regular file (lstat: links are not) */
+    bool is_writing;         /* a local writer has it open (inotify) */
+    bool is_listed;          /* seen by the current rescan */
+    bool is_reported;        /* "left alone" was logged */
+} inbox_entry;
+
+/* Open the inbox directory, with an inotify watch when use_inotify. */
+int inbox_open(inbox **out, const char *path, bool use_inotify);
+void inbox_close(inbox *ib);
+/* The inotify descriptor to poll, or -1. */
+int inbox_event_fd(const inbox *ib);
+const char *inbox_path(const inbox *ib);
+/* Hidden and temporary names (".x", "x~", ".tmp", ".part", ...). */
+bool inbox_name_is_ignored(const char *name);
+/* Drain pending inotify events into the table. 0 or an SV_E* code. */
+int inbox_read_events(inbox *ib);
+/* List the directory in full and update the table. 0 or SV_EERRNO. */
+int inbox_rescan(inbox *ib);
+/* The next stable regular file not yet queued (marked queued, with a new
+ * tag), or NULL. */
+inbox_entry *inbox_next_ready(inbox *ib, unsigned settle_seconds);
+inbox_entry *inbox_entry_by_tag(inbox *ib, uint64_t tag);
+void inbox_remove(inbox *ib, inbox_entry *e);
+/* Regular files waiting and the age of the oldest, in seconds. */
+void inbox_counts(const inbox *ib, size_t *waiting, double *oldest_seconds);
+int inbox_entry_path(const inbox *ib, const inbox_entry *e, char *buf, size_t len);
+
+/* ---- logging (service.c) ---- */
+
+/* One line to stderr at level (SV_LOG_*) when the service's level allows it:
+ * "<time> <level>: <message>". Never pass a patient field or a file name. */
+void intake_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- errors (error.c) ---- */
 

@@ -676,3 +676,27 @@ int sv_pipeline_recover(sv_pipeline *p, size_t *n_found)
     closedir(dir);
     return rc;
 }
+
+/* ---- for the service --------------------------------------------------- */
+
+size_t sv_pipeline_cancel_queued(sv_pipeline *p)
+{
+    size_t dropped = 0;
+    while (p->queue_head != NULL) {
+        pipeline_doc *d = p->queue_head;
+        p->queue_head = d->next;
+        free_doc(d); /* not claimed yet: still in the inbox or the spool */
+        dropped++;
+    }
+    p->queue_tail = NULL;
+    p->n_queued = 0;
+    return dropped;
+}
+
+size_t sv_pipeline_in_flight(const sv_pipeline *p) { return p->n_inflight; }
+
+void sv_pipeline_worker_counts(const sv_pipeline *p, unsigned *idle, unsigned *busy)
+{
+    *idle = sv_workers_idle(p->workers);
+    *busy = sv_workers_busy(p->workers);
+}

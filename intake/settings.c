@@ -9,16 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "sv_intake.h"
 
 #define DEFAULT_DATA_DIR "/var/lib/scanvault"
+#define DEFAULT_INBOX "/srv/scanvault/inbox"
 
 void sv_intake_settings_defaults(sv_intake_settings *s)
 {
     memset(s, 0, sizeof *s);
     memcpy(s->data_dir, DEFAULT_DATA_DIR, sizeof DEFAULT_DATA_DIR);
+    memcpy(s->inbox, DEFAULT_INBOX, sizeof DEFAULT_INBOX);
+    s->settle_seconds = 5;
+    s->rescan_seconds = 10;
+    s->use_inotify = true;
+    s->log_level = SV_LOG_INFO;
 }
 
 __attribute__((format(printf, 3, 4))) static int setting_error(char *err, size_t err_len,
@@ -68,16 +75,45 @@ static int set_prefix(sv_intake_settings *s, const char *value, char *err, size_
     return 0;
 }
 
-static int set_workers(sv_intake_settings *s, const char *value, char *err, size_t err_len)
+/* A whole number in [min, max]. */
+static int set_count(unsigned *field, const char *key, const char *value, unsigned long min,
+                     unsigned long max, char *err, size_t err_len)
 {
     char *end = NULL;
     errno = 0;
     unsigned long n = strtoul(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || n > SV_WORKERS_MAX)
-        return setting_error(err, err_len,
-                             "workers is a number from 0 (one per core) to %d", SV_WORKERS_MAX);
-    s->workers = (unsigned)n;
+    if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || value[0] == '+' ||
+        n < min || n > max)
+        return setting_error(err, err_len, "%s is a whole number from %lu to %lu", key, min, max);
+    *field = (unsigned)n;
     return 0;
+}
+
+static int set_bool(bool *field, const char *key, const char *value, char *err, size_t err_len)
+{
+    static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *field = true;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0) {
+            *field = false;
+            return 0;
+        }
+    }
+    return setting_error(err, err_len, "%s is true or false", key);
+}
+
+static int set_log_level(sv_intake_settings *s, const char *value, char *err, size_t err_len)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(value, names[i]) == 0) {
+            s->log_level = i;
+            return 0;
+        }
+    return setting_error(err, err_len, "log_level is error, warning, info or debug");
 }
 
 int sv_intake_settings_set(sv_intake_settings *s, const char *section, const char *key,
@@ -92,7 +128,23 @@ int sv_intake_settings_set(sv_intake_settings *s, const char *section, const cha
             return set_prefix(s, value, err, err_len);
     } else if (strcmp(section, "intake") == 0) {
         if (strcmp(key, "workers") == 0)
-            return set_workers(s, value, err, err_len);
+            return set_count(&s->workers, key, value, 0, SV_WORKERS_MAX, err, err_len);
+        if (strcmp(key, "inbox") == 0)
+            return set_path(s->inbox, sizeof s->inbox, key, value, false, err, err_len);
+        if (strcmp(key, "settle_seconds") == 0)
+            return set_count(&s->settle_seconds, key, value, 1, 3600, err, err_len);
+        if (strcmp(key, "rescan_seconds") == 0)
+            return set_count(&s->rescan_seconds, key, value, 1, 3600, err, err_len);
+        if (strcmp(key, "inotify") == 0)
+            return set_bool(&s->use_inotify, key, value, err, err_len);
+    } else if (strcmp(section, "service") == 0) {
+        if (strcmp(key, "status_file") == 0)
+            return set_path(s->status_file, sizeof s->status_file, key, value, true, err, err_len);
+        if (strcmp(key, "metrics_file") == 0)
+            return set_path(s->metrics_file, sizeof s->metrics_file, key, value, true, err,
+                            err_len);
+        if (strcmp(key, "log_level") == 0)
+            return set_log_level(s, value, err, err_len);
     }
     return SV_ENOTFOUND;
 }

@@ -141,13 +141,29 @@ typedef struct sv_intake_settings {
     char docid_prefix[SV_INTAKE_PREFIX_MAX + 1]; /* [storage] docid_prefix: "" or
                                                     1..8 of [a-z0-9] */
     unsigned workers;                   /* [intake] workers: 0 = one per core */
+    char inbox[SV_INTAKE_PATH_MAX];     /* [intake] inbox: the watched folder */
+    unsigned settle_seconds;            /* [intake] settle_seconds: size and mtime
+                                           unchanged this long before a claim */
+    unsigned rescan_seconds;            /* [intake] rescan_seconds: full listing
+                                           every so often (network shares) */
+    bool use_inotify;                   /* [intake] inotify: also watch events */
+    char status_file[SV_INTAKE_PATH_MAX];  /* [service] status_file: "" means
+                                              <data_dir>/status/status.json */
+    char metrics_file[SV_INTAKE_PATH_MAX]; /* [service] metrics_file: "" means
+                                              <data_dir>/status/scanvault.prom */
+    int log_level;                      /* [service] log_level: SV_LOG_* */
 } sv_intake_settings;
 
-/* The built-in defaults: data_dir /var/lib/scanvault, everything else empty. */
+/* Log levels ([service] log_level = error | warning | info | debug). */
+enum { SV_LOG_ERROR = 0, SV_LOG_WARNING = 1, SV_LOG_INFO = 2, SV_LOG_DEBUG = 3 };
+
+/* The built-in defaults (docs/configuration.md): data_dir
+ * /var/lib/scanvault, inbox /srv/scanvault/inbox, settle 5 s, rescan 10 s,
+ * inotify on, log level info, everything else empty or 0. */
 void sv_intake_settings_defaults(sv_intake_settings *s);
 
 /*
- * Set one key of [storage] or [intake]. Returns 0; SV_ENOTFOUND for a key
+ * Set one key of [storage], [intake] or [service]. Returns 0; SV_ENOTFOUND for a key
  * these sections do not have; SV_ECONFIG with a message in err (the value is
  * never echoed: a path may carry a name).
  */
@@ -391,6 +407,48 @@ int sv_pipeline_drain(sv_pipeline *p);
 /* "filed", "review", "quarantined", "duplicate", "failed". */
 const char *sv_pipeline_status_name(sv_pipeline_status status);
 
+/* Drop every queued document not yet claimed (a draining service): their
+ * files stay where they are (inbox, or spool for recovered ones). Returns
+ * how many were dropped; documents in flight are not touched. */
+size_t sv_pipeline_cancel_queued(sv_pipeline *p);
+
+/* Documents handed to a worker and not yet finished. */
+size_t sv_pipeline_in_flight(const sv_pipeline *p);
+
+/* Workers waiting for a document and workers reading one. */
+void sv_pipeline_worker_counts(const sv_pipeline *p, unsigned *idle, unsigned *busy);
+
 /* ==== end of the filing pipeline ========================================= */
+
+/* ==== the service: scanvault run (service.c, inbox.c) =====================
+ *
+ * Watches [intake] inbox (inotify and a periodic full listing), claims each
+ * file once it is stable (size and mtime unchanged for settle_seconds, no
+ * local writer), files it through the pipeline, and logs one line per
+ * document (docid, status, reason, pages, milliseconds; never an MRN or a
+ * file name). Writes its status (JSON, for `scanvault status`) and the same
+ * figures for node_exporter every second. SIGTERM/SIGINT drain: no new
+ * claims, documents in flight finish, then it returns. SIGHUP reloads the
+ * configuration file; a bad one is refused and the running one kept.
+ */
+
+typedef struct sv_service_options {
+    const char *config_path;  /* the file read at start and on SIGHUP; NULL:
+                                 built-in defaults */
+    const char *data_dir;     /* overrides [storage] data_dir when not NULL */
+    const char *key_file;     /* overrides [storage] key_file when not NULL */
+    const char *inbox;        /* overrides [intake] inbox when not NULL */
+    unsigned n_workers;       /* overrides [intake] workers when not 0 */
+} sv_service_options;
+
+/*
+ * Run the service until SIGTERM or SIGINT has drained it. Returns 0 after a
+ * drain; an SV_E* code when it cannot start (configuration, data directory,
+ * key, inbox, workers: message in sv_intake_last_error()) or when no OCR
+ * worker can be started any more.
+ */
+int sv_service_run(const sv_service_options *opts);
+
+/* ==== end of the service ================================================== */
 
 #endif
