@@ -55,6 +55,10 @@ int cli_load_config(const char *config_path, sv_ocr_rules **rules, sv_intake_set
  * override the settings. Returns an exit code; the error is printed. */
 int cli_apply_storage_options(sv_intake_settings *settings, const char *data_dir,
                               const char *key_file);
+/* The OCR worker program, scanvault-ocr beside this executable, into buf
+ * (it must exist and be executable). Returns an exit code; the error is
+ * printed. */
+int cli_ocr_worker_path(char *buf, size_t len);
 /* Open the data directory of settings with its key. Returns an exit code;
  * the error is printed. */
 int cli_open_store(const sv_intake_settings *settings, bool read_only, sv_store **out);

@@ -262,10 +262,14 @@ int cmd_extract(int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++)
         items[i].path = argv[optind + (int)i];
-    int rc = sv_workers_create(&pool, rules, (unsigned)jobs, sv_ocr_rules_timeout_seconds(rules));
-    if (rc != 0) {
-        cli_error("cannot start the OCR workers: %s%s", sv_strerror(rc),
-                  rc == SV_EOCR ? " (is tesseract-ocr-eng installed?)" : "");
+    char worker_path[PATH_MAX];
+    if ((code = cli_ocr_worker_path(worker_path, sizeof worker_path)) != SV_EXIT_OK)
+        goto out;
+    sv_workers_options wo = {.worker_path = worker_path,
+                             .rules = rules,
+                             .n_workers = (unsigned)jobs};
+    if (sv_workers_create(&pool, &wo) != 0) {
+        cli_error("%s", sv_intake_last_error());
         code = SV_EXIT_ENV;
         goto out;
     }

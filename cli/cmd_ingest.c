@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -219,12 +220,18 @@ int cmd_ingest(int argc, char **argv)
         jobs = sv_intake_settings_workers(&settings);
     if (jobs > run.n_args)
         jobs = (unsigned)run.n_args;
+    char worker_path[PATH_MAX];
+    if ((code = cli_ocr_worker_path(worker_path, sizeof worker_path)) != SV_EXIT_OK) {
+        sv_ocr_rules_destroy(rules);
+        return code;
+    }
     sv_pipeline *p = NULL;
     sv_pipeline_options po = {.data_dir = settings.data_dir,
                               .key_file = settings.key_file,
                               .docid_prefix = settings.docid_prefix,
                               .rules = rules,
                               .n_workers = jobs,
+                              .worker_path = worker_path,
                               .report = on_report,
                               .report_ctx = &run};
     if (sv_crypto_global_init() != 0) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "sv_intake.h"
@@ -15,8 +16,13 @@
 /* ---- worker frames (worker_proto.c) ---- */
 
 #define WORKER_MAGIC 0x4b575653u /* "SVWK" little-endian */
-#define WORKER_VERSION 1
-enum { WORKER_MSG_READY = 1, WORKER_MSG_EXTRACT = 2, WORKER_MSG_RESULT = 3 };
+#define WORKER_VERSION 2
+enum {
+    WORKER_MSG_READY = 1,   /* worker: engine loaded, sandbox on; no payload */
+    WORKER_MSG_EXTRACT = 2, /* supervisor: a document (fd attached); no payload */
+    WORKER_MSG_RESULT = 3,  /* worker: an sv_ocr_result */
+    WORKER_MSG_RULES = 4    /* supervisor, first frame: sv_ocr_rules_encode() bytes */
+};
 
 typedef struct worker_frame_header {
     uint32_t magic;
@@ -45,6 +51,36 @@ int worker_recv_fd(int sock, int *fd);
 int worker_send_result(int sock, const sv_ocr_result *r);
 /* Worker: send the READY frame once the engine is loaded. */
 int worker_send_ready(int sock);
+/* Supervisor: send the RULES frame (encoded rules, len bytes). 0 or SV_EWORKER. */
+int worker_send_rules(int sock, const uint8_t *encoded, size_t len);
+/* Worker: receive the RULES frame and decode it (sv_ocr_rules_decode: loads
+ * the known-MRN list). 0; SV_ENOTFOUND when the supervisor hung up;
+ * SV_EFORMAT on a bad frame; the errors of sv_ocr_rules_decode (message in
+ * err). */
+int worker_recv_rules(int sock, sv_ocr_rules **rules, char *err, size_t err_len);
+
+/* ---- the worker program (intake/worker/, scanvault-ocr) ---- */
+
+/* The descriptor the worker finds its socket on. */
+#define WORKER_SOCKET_FD 3
+
+/* Exit statuses of scanvault-ocr before it is READY; the pool turns them
+ * into the sv_workers_create() error. */
+enum {
+    WORKER_EXIT_OK = 0,      /* the supervisor hung up */
+    WORKER_EXIT_USAGE = 2,   /* bad arguments, or not started by a pool */
+    WORKER_EXIT_RULES = 3,   /* the rules frame, or the known-MRN list it names */
+    WORKER_EXIT_ENGINE = 4,  /* the OCR engine could not be loaded */
+    WORKER_EXIT_SANDBOX = 5, /* limits or seccomp filter could not be set */
+    WORKER_EXIT_PROTOCOL = 6 /* a bad frame from the supervisor */
+};
+
+/* Tests: the pid of the worker in slot (-1: none). */
+pid_t workers_pid(const sv_workers *pool, unsigned slot);
+/* sv_workers_create, with one more argument for every worker program (the
+ * tests' --test-no-seccomp; NULL: none). */
+int workers_create_with_arg(sv_workers **out, const sv_workers_options *opts,
+                            const char *extra_arg);
 
 /* ---- paths (store.c) ---- */
 

@@ -30,7 +30,7 @@ typedef struct pipeline_doc {
     char original_name[SV_META_NAME_MAX + 1];
     uint8_t sha256[SV_SHA256_LEN];
     uint8_t content_id[SV_CONTENT_ID_LEN];
-    double started, submitted;  /* monotonic ms */
+    double queued, started, submitted; /* monotonic ms */
     sv_pipeline_report rep;
 } pipeline_doc;
 
@@ -116,14 +116,14 @@ int sv_pipeline_create(sv_pipeline **out, const sv_pipeline_options *opts)
     p->report_ctx = opts->report_ctx;
     if (prefix_len > 0)
         memcpy(p->docid_prefix, opts->docid_prefix, prefix_len + 1);
-    /* Workers first: they are forked before this process loads the key. */
-    int rc = sv_workers_create(&p->workers, opts->rules, opts->n_workers,
-                               sv_ocr_rules_timeout_seconds(opts->rules));
-    if (rc != 0) {
-        rc = intake_fail(rc, "cannot start the OCR workers: %s%s", sv_strerror(rc),
-                         rc == SV_EOCR ? " (is tesseract-ocr-eng installed?)" : "");
+    /* Workers first: a start-up failure then costs no key load. (They are
+     * separate programs that never hold the key, whenever they start.) */
+    sv_workers_options wo = {.worker_path = opts->worker_path,
+                             .rules = opts->rules,
+                             .n_workers = opts->n_workers};
+    int rc = sv_workers_create(&p->workers, &wo); /* sets the message */
+    if (rc != 0)
         goto out;
-    }
     /* The lock before the store: a second pipeline in this process must not
      * open the index a second time (LMDB forbids it). */
     if ((rc = lock_spool(p, opts->data_dir)) != 0)
@@ -201,6 +201,7 @@ int sv_pipeline_enqueue(sv_pipeline *p, const char *path, unsigned flags, uint64
         return intake_fail(SV_ENOMEM, "out of memory");
     }
     d->flags = flags;
+    d->queued = now_ms();
     push_doc(p, d);
     return 0;
 }
@@ -227,9 +228,13 @@ static void fail_before_commit(sv_pipeline *p, pipeline_doc *d, int code, const 
     bool is_claimed = d->claimed_fd >= 0;
     if (is_claimed && is_copy(d))
         claim_release(p->spool_dfd, d->rep.docid);
-    snprintf(d->rep.message, sizeof d->rep.message, "%s; %s", why,
-             !is_claimed || is_copy(d) ? "nothing was filed and the file is where it was"
-                                       : "it stays in the spool and the next start files it");
+    const char *where = is_copy(d)     ? "nothing was filed and the file is where it was"
+                        : is_claimed   ? "it stays in the spool and the next start files it"
+                        : d->path != NULL ? "nothing was filed; the file is still in the inbox "
+                                            "(or, if it was moved before the failure, in the "
+                                            "spool, and the next start files it)"
+                                       : "it stays in the spool and the next start files it";
+    snprintf(d->rep.message, sizeof d->rep.message, "%s; %s", why, where);
     finish(p, d);
 }
 
@@ -392,6 +397,7 @@ static int read_step(sv_pipeline *p, pipeline_doc *d)
 static void start_document(sv_pipeline *p, pipeline_doc *d)
 {
     d->started = now_ms();
+    d->rep.ms.wait = d->queued > 0 ? d->started - d->queued : 0;
     int rc = claim_step(p, d);
     if (rc != 0) {
         fail_before_commit(p, d, rc, sv_intake_last_error());

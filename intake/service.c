@@ -212,9 +212,9 @@ static void on_report(const sv_pipeline_report *r, void *ctx)
                       : r->reason[0]                     ? r->reason
                                                          : "-";
     intake_log(r->status == SV_PIPELINE_FAILED ? SV_LOG_ERROR : SV_LOG_INFO,
-               "docid=%s status=%s reason=%s type=%s pages=%d ms=%.0f%s",
+               "docid=%s status=%s reason=%s type=%s pages=%d ms=%.0f wait_ms=%.0f%s",
                r->docid[0] ? r->docid : "-", sv_pipeline_status_name(r->status), why,
-               r->type[0] ? r->type : "-", r->pages, r->ms.total,
+               r->type[0] ? r->type : "-", r->pages, r->ms.total, r->ms.wait,
                r->is_recovered ? " recovered=yes" : "");
     if (r->status == SV_PIPELINE_FAILED) {
         intake_log(SV_LOG_ERROR, "docid=%s: %s", r->docid[0] ? r->docid : "-", r->message);

@@ -21,31 +21,55 @@
 #include "sv_ocr.h"
 
 /*
- * The message for the last failure of an sv_store or sv_pipeline function in
- * the calling thread: what failed, on which docid or path, and what to do
- * next. Never a patient field. "" after success; never NULL.
+ * The message for the last failure of an sv_store, sv_pipeline or
+ * sv_workers_create function in the calling thread: what failed, on which
+ * docid or path, and what to do next. Never a patient field. "" after
+ * success; never NULL.
  */
 const char *sv_intake_last_error(void);
 
 /* ==== OCR worker pool (workers.c) ==========================================
- * Each worker is a child process with one OCR engine; documents travel to it
- * as open file descriptors and come back as validated, framed results. */
+ * Each worker is a scanvault-ocr process (intake/worker/) with one OCR
+ * engine, in a sandbox (resource limits, seccomp; docs/pipeline.md "Worker
+ * sandbox"), holding no key; documents travel to it as open file descriptors
+ * and come back as validated, framed results. */
 
 /* Most worker processes in one pool. */
 #define SV_WORKERS_MAX 64
 
 typedef struct sv_workers sv_workers;
 
+typedef struct sv_workers_options {
+    const char *worker_path;   /* the scanvault-ocr program; NULL or "": the one
+                                  beside this process's executable */
+    const sv_ocr_rules *rules; /* required: sent to every worker, and used here
+                                  to re-check each filing; must outlive the pool */
+    unsigned n_workers;        /* 1..SV_WORKERS_MAX */
+    unsigned timeout_s;        /* wall clock and CPU seconds per document;
+                                  0: [ocr] timeout_seconds of the rules */
+    uint64_t memory_bytes;     /* address space of each worker (RLIMIT_AS);
+                                  0: [ocr] worker_memory of the rules */
+} sv_workers_options;
+
 /*
- * Start n_workers OCR worker processes (1..SV_WORKERS_MAX), each with its own
- * engine built from rules (the rules must outlive the pool); a document may
- * take at most timeout_s seconds of wall clock. Waits until every worker has
- * loaded its engine. Returns 0; SV_EINVAL for a bad count or timeout;
- * SV_ENOMEM; SV_EERRNO when a process or socket cannot be made; SV_EOCR when
- * a worker could not load the engine. *out is NULL on failure.
+ * Start opts->n_workers OCR worker processes and wait until every one has
+ * its rules and engine and is in its sandbox. Returns 0; SV_EINVAL (no rules,
+ * bad count); SV_ENOMEM; SV_EERRNO when a process or socket cannot be made
+ * (errno set; e.g. ENOENT: no worker program); SV_EOCR when a worker could
+ * not load the engine (language data) or did not start in time; SV_ECONFIG
+ * when it could not take the rules (known-MRN list unreadable); SV_EWORKER
+ * when it could not enter its sandbox or died starting. The message is in
+ * sv_intake_last_error() (the worker's own reason, if any, is on stderr).
+ * *out is NULL on failure.
  */
-int sv_workers_create(sv_workers **out, const sv_ocr_rules *rules, unsigned n_workers,
-                      unsigned timeout_s);
+int sv_workers_create(sv_workers **out, const sv_workers_options *opts);
+
+/*
+ * The path of the scanvault-ocr beside the running executable (from
+ * /proc/self/exe) into buf; whether it exists is not checked. Returns 0;
+ * SV_EERRNO (no /proc); SV_ELIMIT (does not fit len).
+ */
+int sv_workers_find_program(char *buf, size_t len);
 
 /* Kill and reap every worker and free the pool. NULL is a no-op. */
 void sv_workers_destroy(sv_workers *pool);
@@ -217,7 +241,8 @@ typedef struct sv_store_options {
 
 /*
  * Open the data directory with its key. Marks the process non-dumpable (it
- * now holds keys): fork OCR workers before calling this. A read-write open
+ * now holds keys; OCR workers are exec'd programs, so they may be started
+ * before or after and never inherit the key). A read-write open
  * creates an empty index on first use; a read-only open of a directory that
  * has no index yet fails with SV_ENOTFOUND.
  * Returns 0; SV_ENOTFOUND (no data directory or layout: run scanvault init),
@@ -325,7 +350,9 @@ typedef enum sv_pipeline_status {
 
 /* Milliseconds per step (0 for steps not taken). */
 typedef struct sv_pipeline_timing {
-    double claim, identify, ocr, seal, commit, audit, release, total;
+    double wait;  /* queued before a worker was free (from sv_pipeline_enqueue) */
+    double claim, identify, ocr, seal, commit, audit, release;
+    double total; /* from the start of the claim to the release */
 } sv_pipeline_timing;
 
 /* The report for one document. Never holds an MRN or the incoming name. */
@@ -353,6 +380,7 @@ typedef struct sv_pipeline_options {
     const char *docid_prefix;         /* NULL or "": none */
     const sv_ocr_rules *rules;        /* must outlive the pipeline */
     unsigned n_workers;               /* 1..SV_WORKERS_MAX */
+    const char *worker_path;          /* scanvault-ocr, as sv_workers_options */
     sv_pipeline_report_fn report;     /* required */
     void *report_ctx;
 } sv_pipeline_options;
@@ -362,8 +390,8 @@ typedef struct sv_pipeline_options {
                                default: copy it and leave the source */
 
 /*
- * Start the OCR workers (before the key is loaded, so they never hold it),
- * then open the store and take the spool lock. Returns 0; SV_EEXIST when
+ * Start the OCR workers (separate scanvault-ocr programs that never hold
+ * the key), then open the store and take the spool lock. Returns 0; SV_EEXIST when
  * another pipeline (scanvault run or ingest) uses the data directory; the
  * errors of sv_workers_create() and sv_store_create(). Message in
  * sv_intake_last_error().

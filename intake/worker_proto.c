@@ -7,6 +7,9 @@
  * field is range-checked before use. Anything else is a protocol error and the
  * worker is replaced.
  *
+ *   rules    (supervisor -> worker, once, first): header, type RULES,
+ *            length, sv_ocr_rules_encode() bytes
+ *   ready    (worker -> supervisor, once): header, type READY, length 0
  *   request  (supervisor -> worker): header, type EXTRACT, length 0, and the
  *            document as an open file descriptor (SCM_RIGHTS)
  *   answer   (worker -> supervisor): header, type RESULT, length
@@ -16,6 +19,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -238,4 +242,51 @@ int worker_send_ready(int sock)
         n = send(sock, &h, sizeof h, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     return n == (ssize_t)sizeof h ? 0 : SV_EWORKER;
+}
+
+int worker_send_rules(int sock, const uint8_t *encoded, size_t len)
+{
+    if (len > SV_OCR_RULES_WIRE_MAX)
+        return SV_EWORKER;
+    worker_frame_header h = {WORKER_MAGIC, WORKER_VERSION, WORKER_MSG_RULES, (uint32_t)len};
+    struct iovec iov[2] = {{.iov_base = &h, .iov_len = sizeof h},
+                           {.iov_base = (void *)encoded, .iov_len = len}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)(sizeof h + len) ? 0 : SV_EWORKER;
+}
+
+int worker_recv_rules(int sock, sv_ocr_rules **rules, char *err, size_t err_len)
+{
+    *rules = NULL;
+    if (err != NULL && err_len > 0)
+        err[0] = '\0';
+    /* One byte more than the largest frame, to notice a longer one. */
+    size_t cap = sizeof(worker_frame_header) + SV_OCR_RULES_WIRE_MAX + 1;
+    uint8_t *frame = malloc(cap);
+    if (frame == NULL)
+        return SV_ENOMEM;
+    ssize_t n;
+    do {
+        n = recv(sock, frame, cap, 0);
+    } while (n < 0 && errno == EINTR);
+    int rc = SV_EFORMAT;
+    worker_frame_header h;
+    if (n == 0) {
+        rc = SV_ENOTFOUND;
+        goto out;
+    }
+    if (n < (ssize_t)sizeof h || (size_t)n == cap)
+        goto out;
+    memcpy(&h, frame, sizeof h);
+    if (h.magic != WORKER_MAGIC || h.version != WORKER_VERSION || h.type != WORKER_MSG_RULES ||
+        h.length != (size_t)n - sizeof h)
+        goto out;
+    rc = sv_ocr_rules_decode(rules, frame + sizeof h, h.length, err, err_len);
+out:
+    free(frame);
+    return rc;
 }

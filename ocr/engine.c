@@ -21,6 +21,7 @@ struct sv_ocr {
     TessBaseAPI *tess;
     TessBaseAPI *osd;        /* created on first need; NULL when unavailable */
     bool osd_tried;
+    bool cannot_open_files;  /* after sv_ocr_preload: no system fonts for PDFs */
     zbar_image_scanner_t *scanner;
     ocr_word_list words;
     ocr_candidate candidates[OCR_MAX_TEXT_CANDIDATES];
@@ -43,6 +44,11 @@ static double now_ms(void)
 unsigned sv_ocr_rules_timeout_seconds(const sv_ocr_rules *rules)
 {
     return rules->timeout_seconds;
+}
+
+uint64_t sv_ocr_rules_worker_memory(const sv_ocr_rules *rules)
+{
+    return rules->worker_memory;
 }
 
 int sv_ocr_create(sv_ocr **out, const sv_ocr_rules *rules)
@@ -99,23 +105,44 @@ void sv_ocr_destroy(sv_ocr *ocr)
     free(ocr);
 }
 
+/* Tesseract's OSD model, loaded on first need or by sv_ocr_preload (a
+ * second engine: its own parameters). ocr->osd stays NULL when the model is
+ * not installed. */
+static void load_osd(sv_ocr *ocr)
+{
+    if (ocr->osd_tried)
+        return;
+    ocr->osd_tried = true;
+    ocr->osd = TessBaseAPICreate();
+    if (ocr->osd != NULL && TessBaseAPIInit3(ocr->osd, NULL, "osd") != 0) {
+        TessBaseAPIDelete(ocr->osd);
+        ocr->osd = NULL;
+    }
+    if (ocr->osd != NULL) {
+        TessBaseAPISetPageSegMode(ocr->osd, PSM_OSD_ONLY);
+        TessBaseAPISetVariable(ocr->osd, "debug_file", "/dev/null");
+    }
+}
+
+int sv_ocr_preload(sv_ocr *ocr)
+{
+    load_osd(ocr);
+    /* Tesseract opens its debug_file (/dev/null: sv_ocr_create) on the first
+     * message it logs and keeps it. Have it log one now, while it may still
+     * open files: a config file that does not exist ("Can't open ...").
+     * Otherwise the open would fail later and its chatter would go to
+     * stderr. */
+    TessBaseAPIReadConfigFile(ocr->tess, "scanvault-preload-no-such-config");
+    ocr->cannot_open_files = true;
+    return ocr_pdf_preload();
+}
+
 /* Tesseract's OSD model, for pages Leptonica could not orient. Quarter turns
  * clockwise that make the page upright, -1 when it cannot tell (no model,
  * weak evidence). */
 static int osd_orientation_quads(sv_ocr *ocr, PIX *grey, int ppi)
 {
-    if (!ocr->osd_tried) {
-        ocr->osd_tried = true;
-        ocr->osd = TessBaseAPICreate();
-        if (ocr->osd != NULL && TessBaseAPIInit3(ocr->osd, NULL, "osd") != 0) {
-            TessBaseAPIDelete(ocr->osd);
-            ocr->osd = NULL;
-        }
-        if (ocr->osd != NULL) {
-            TessBaseAPISetPageSegMode(ocr->osd, PSM_OSD_ONLY);
-            TessBaseAPISetVariable(ocr->osd, "debug_file", "/dev/null");
-        }
-    }
+    load_osd(ocr);
     if (ocr->osd == NULL)
         return -1;
     int degrees = 0;
@@ -498,6 +525,14 @@ int sv_ocr_extract_mem(sv_ocr *ocr, const uint8_t *buf, size_t len, sv_ocr_resul
                        .barcodes = ocr->barcodes,
                        .n_barcodes = st.n_barcodes};
     ocr_decide(ocr->rules, &ev, out);
+    /* Text in a font the PDF does not embed was drawn only if poppler could
+     * load a system font; without it the page may lack a second MRN (a
+     * merged chart) or the MRN itself. A person decides. */
+    if (ocr->cannot_open_files && ocr_pdf_needs_system_fonts(buf, len)) {
+        out->status = SV_OCR_REVIEW;
+        out->reason = SV_REASON_FONTS_NOT_EMBEDDED;
+        memset(out->mrn, 0, sizeof out->mrn);
+    }
     ocr_score_type(ocr->rules, page_words, (size_t)n_pages, out);
     out->ms.decide = now_ms() - t;
     goto out;

@@ -28,6 +28,10 @@
  * newline, padding or junk after it). */
 #define PDF_EOF_WINDOW 1024
 
+/* A PDF header may sit after some junk; readers search this far for it (as
+ * load.c does to tell a PDF). */
+#define PDF_HEADER_WINDOW 1024
+
 /* Declared image XObjects may hold this many times the page pixel limit. */
 #define PDF_IMAGE_PIXEL_FACTOR 4
 
@@ -319,4 +323,127 @@ out:
     g_bytes_unref(bytes);
     g_clear_error(&error);
     return reason;
+}
+
+bool ocr_pdf_needs_system_fonts(const uint8_t *buf, size_t len)
+{
+    if (memmem(buf, len < PDF_HEADER_WINDOW ? len : PDF_HEADER_WINDOW, "%PDF-", 5) == NULL)
+        return false;
+    GBytes *bytes = g_bytes_new_static(buf, len);
+    PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, NULL);
+    bool needs_system_fonts = false;
+    if (doc != NULL) {
+        PopplerFontInfo *info = poppler_font_info_new(doc);
+        PopplerFontsIter *iter = NULL;
+        int n_pages = poppler_document_get_n_pages(doc);
+        if (info != NULL && n_pages > 0 && poppler_font_info_scan(info, n_pages, &iter) &&
+            iter != NULL) {
+            do {
+                /* Type 3 fonts are drawn from the file itself. */
+                if (!poppler_fonts_iter_is_embedded(iter) &&
+                    poppler_fonts_iter_get_font_type(iter) != POPPLER_FONT_TYPE_TYPE3)
+                    needs_system_fonts = true;
+            } while (!needs_system_fonts && poppler_fonts_iter_next(iter));
+        }
+        if (iter != NULL)
+            poppler_fonts_iter_free(iter);
+        if (info != NULL)
+            poppler_font_info_free(info);
+        g_object_unref(doc);
+    }
+    g_bytes_unref(bytes);
+    return needs_system_fonts;
+}
+
+/* One page with a line in each of the 14 standard fonts, which a PDF may use
+ * without embedding them: rendering it loads fontconfig's configuration and
+ * caches and poppler's global parameters. */
+static const char preload_pdf[] =
+    "%PDF-1.4\n"
+    "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+    "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /Font << /F1 "
+    "5 0 R /F2 6 0 R /F3 7 0 R /F4 8 0 R /F5 9 0 R /F6 10 0 R /F7 11 0 R /F8 12 0 R /F9 13 0 "
+    "R /F10 14 0 R /F11 15 0 R /F12 16 0 R /F13 17 0 R /F14 18 0 R >> >> /Contents 4 0 R >> "
+    "endobj\n"
+    "4 0 obj << /Length 374 >>\n"
+    "stream\n"
+    "BT /F1 8 Tf 2 190 Td (A1) Tj /F2 8 Tf 2 -12 Td (A1) Tj /F3 8 Tf 2 -12 Td (A1) Tj /F4 8 "
+    "Tf 2 -12 Td (A1) Tj /F5 8 Tf 2 -12 Td (A1) Tj /F6 8 Tf 2 -12 Td (A1) Tj /F7 8 Tf 2 -12 "
+    "Td (A1) Tj /F8 8 Tf 2 -12 Td (A1) Tj /F9 8 Tf 2 -12 Td (A1) Tj /F10 8 Tf 2 -12 Td (A1) "
+    "Tj /F11 8 Tf 2 -12 Td (A1) Tj /F12 8 Tf 2 -12 Td (A1) Tj /F13 8 Tf 2 -12 Td (A1) Tj "
+    "/F14 8 Tf 2 -12 Td (A1) Tj ET\n"
+    "endstream endobj\n"
+    "5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n"
+    "6 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >> endobj\n"
+    "7 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Oblique >> endobj\n"
+    "8 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-BoldOblique >> endobj\n"
+    "9 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >> endobj\n"
+    "10 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Times-Bold >> endobj\n"
+    "11 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Times-Italic >> endobj\n"
+    "12 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Times-BoldItalic >> endobj\n"
+    "13 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Courier >> endobj\n"
+    "14 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Courier-Bold >> endobj\n"
+    "15 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Courier-Oblique >> endobj\n"
+    "16 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Courier-BoldOblique >> endobj\n"
+    "17 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Symbol >> endobj\n"
+    "18 0 obj << /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >> endobj\n"
+    "xref\n"
+    "0 19\n"
+    "0000000000 65535 f \n"
+    "0000000009 00000 n \n"
+    "0000000058 00000 n \n"
+    "0000000115 00000 n \n"
+    "0000000385 00000 n \n"
+    "0000000810 00000 n \n"
+    "0000000880 00000 n \n"
+    "0000000955 00000 n \n"
+    "0000001033 00000 n \n"
+    "0000001115 00000 n \n"
+    "0000001187 00000 n \n"
+    "0000001259 00000 n \n"
+    "0000001333 00000 n \n"
+    "0000001411 00000 n \n"
+    "0000001480 00000 n \n"
+    "0000001554 00000 n \n"
+    "0000001631 00000 n \n"
+    "0000001712 00000 n \n"
+    "0000001780 00000 n \n"
+    "trailer << /Size 19 /Root 1 0 R >>\n"
+    "startxref\n"
+    "1854\n"
+    "%%EOF\n";
+
+int ocr_pdf_preload(void)
+{
+    /* Kept for the life of the process: poppler-glib keeps its global
+     * parameters (the poppler-data directories: CMaps, name-to-Unicode
+     * tables) only while some document exists. Font files themselves are
+     * opened again for each document, so in a sandbox a font a PDF does not
+     * embed stays unavailable (ocr_pdf_needs_system_fonts). */
+    static PopplerDocument *kept;
+    if (kept != NULL)
+        return 0;
+    GError *error = NULL;
+    GBytes *bytes = g_bytes_new_static(preload_pdf, sizeof preload_pdf - 1);
+    PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &error);
+    PopplerPage *page = doc != NULL ? poppler_document_get_page(doc, 0) : NULL;
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 200, 200);
+    cairo_t *cr = cairo_create(surface);
+    int rc = SV_EOCR;
+    if (page != NULL && cairo_status(cr) == CAIRO_STATUS_SUCCESS) {
+        poppler_page_render_for_printing(page, cr);
+        rc = cairo_status(cr) == CAIRO_STATUS_SUCCESS ? 0 : SV_EOCR;
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+    if (page != NULL)
+        g_object_unref(page);
+    if (rc == 0)
+        kept = doc;
+    else if (doc != NULL)
+        g_object_unref(doc);
+    g_bytes_unref(bytes);
+    g_clear_error(&error);
+    return rc;
 }

@@ -49,6 +49,8 @@ typedef struct ocr_doctype {
     ocr_keyword keywords[OCR_MAX_KEYWORDS];
 } ocr_doctype;
 
+/* A field added here that a configuration key sets must also go into the
+ * worker's copy (rules_wire.c). */
 struct sv_ocr_rules {
     /* [mrn] */
     size_t n_labels;
@@ -78,6 +80,7 @@ struct sv_ocr_rules {
     bool detect_orientation;
     bool deskew;
     unsigned timeout_seconds; /* wall clock per document, enforced by the caller */
+    uint64_t worker_memory;   /* address space of a worker process (RLIMIT_AS) */
     unsigned ocr_dpi;        /* full-page read on a copy reduced to this; 0 = as scanned */
 };
 
@@ -137,6 +140,15 @@ int ocr_normalise_phrase(const char *text, char out[OCR_KEYWORD_MAX + 1]);
 void ocr_default_types(sv_ocr_rules *rules);
 
 /* ---- pages (load.c) ------------------------------------------------------ */
+
+/* load_pdf.c: render a small built-in PDF in the standard fonts once, so that
+ * poppler, cairo and fontconfig load their configuration and caches now,
+ * before a sandbox forbids opening files (sv_ocr_preload). 0 or SV_EOCR. */
+int ocr_pdf_preload(void);
+
+/* load_pdf.c: is buf a PDF that draws text in a font it does not embed
+ * (poppler would have to load a system font)? false for anything else. */
+bool ocr_pdf_needs_system_fonts(const uint8_t *buf, size_t len);
 
 /*
  * Decode every page of a document in memory into 8 bpp grey PIXs (one per

@@ -80,6 +80,7 @@ int sv_ocr_rules_create(sv_ocr_rules **out)
     rules->detect_orientation = true;
     rules->deskew = true;
     rules->timeout_seconds = 120;
+    rules->worker_memory = (uint64_t)2 << 30;
     *out = rules;
     return 0;
 }
@@ -435,6 +436,11 @@ static int set_ocr(sv_ocr_rules *rules, const char *key, const char *v, char *er
         if (!parse_unsigned(v, 1, 3600, &rules->timeout_seconds))
             return fail(err, err_len,
                         "[ocr] timeout_seconds: must be a whole number from 1 to 3600");
+        return 0;
+    }
+    if (strcmp(key, "worker_memory") == 0) {
+        if (!parse_size(v, (uint64_t)256 << 20, (uint64_t)64 << 30, &rules->worker_memory))
+            return fail(err, err_len, "[ocr] worker_memory: must be a size from 256M to 64G");
         return 0;
     }
     return SV_ENOTFOUND;

@@ -76,7 +76,9 @@ typedef enum sv_ocr_status {
     X(SV_REASON_OCR_FAILED, "ocr_failed", "the OCR engine failed on this document")    \
     X(SV_REASON_WORKER_CRASHED, "worker_crashed", "the OCR worker crashed")            \
     X(SV_REASON_TIMEOUT, "timeout", "the OCR worker ran out of time")                  \
-    X(SV_REASON_UNREADABLE, "unreadable", "the file cannot be read")
+    X(SV_REASON_UNREADABLE, "unreadable", "the file cannot be read")                   \
+    X(SV_REASON_FONTS_NOT_EMBEDDED, "fonts_not_embedded",                              \
+      "the PDF's text is in fonts it does not embed, which the sandboxed reader cannot load")
 
 typedef enum sv_ocr_reason {
 #define SV_OCR_REASON_ENUM(name, code, words) name,
@@ -171,6 +173,32 @@ sv_ocr_reason sv_ocr_check_mrn(const sv_ocr_rules *rules, const char *text,
  * whoever runs the engine in a worker process). */
 unsigned sv_ocr_rules_timeout_seconds(const sv_ocr_rules *rules);
 
+/* The configured address-space limit of a worker process, in bytes ([ocr]
+ * worker_memory; applied by the worker itself before its first document). */
+uint64_t sv_ocr_rules_worker_memory(const sv_ocr_rules *rules);
+
+/* Largest encoding sv_ocr_rules_encode() ever writes. */
+#define SV_OCR_RULES_WIRE_MAX (64u * 1024u)
+
+/*
+ * Encode the rules, field by field, for a worker process of the same build
+ * (ocr/rules_wire.c; the known-MRN list goes by its path, not its entries).
+ * Writes at most cap bytes to buf and the length to *len. Returns 0, or
+ * SV_ELIMIT when cap is too small (SV_OCR_RULES_WIRE_MAX always suffices).
+ */
+int sv_ocr_rules_encode(const sv_ocr_rules *rules, uint8_t *buf, size_t cap, size_t *len);
+
+/*
+ * Rebuild rules from sv_ocr_rules_encode() bytes (exactly len of them), then
+ * sv_ocr_rules_finish (cross-checks; loads the known-MRN list from its path).
+ * Free *out with sv_ocr_rules_destroy. Returns 0; SV_EFORMAT (malformed,
+ * another format version, trailing bytes); the errors of
+ * sv_ocr_rules_finish; SV_ENOMEM. The message is in err. *out is NULL on
+ * failure.
+ */
+int sv_ocr_rules_decode(sv_ocr_rules **out, const uint8_t *buf, size_t len, char *err,
+                        size_t err_len);
+
 /*
  * Initialise one engine with these rules (the rules must outlive the engine).
  * Loads Tesseract's English model once. Returns 0, SV_ENOMEM, or SV_EOCR when
@@ -178,6 +206,20 @@ unsigned sv_ocr_rules_timeout_seconds(const sv_ocr_rules *rules);
  */
 int sv_ocr_create(sv_ocr **out, const sv_ocr_rules *rules);
 void sv_ocr_destroy(sv_ocr *ocr);
+
+/*
+ * Prepare the engine for a process about to lose the right to open files by
+ * name (the worker sandbox): load now what it would otherwise open on first
+ * need (Tesseract's OSD model, its debug log, the PDF renderer's
+ * configuration and standard fonts). From then on the engine assumes it
+ * cannot open files: a PDF that draws text in a font it does not embed
+ * (which poppler would load from the system) may have lost that text, so it
+ * is never filed automatically: its verdict becomes REVIEW with reason
+ * fonts_not_embedded (unless it is rejected). A missing OSD model is not an
+ * error (orientation then rests on Leptonica, as without the model).
+ * Returns 0, or SV_EOCR when the PDF renderer could not be set up.
+ */
+int sv_ocr_preload(sv_ocr *ocr);
 
 /*
  * Extract from a document held in memory (buf, len). Never fails on bad

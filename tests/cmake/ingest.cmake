@@ -4,7 +4,9 @@
 sv_unit_test(test_pipeline SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_pipeline.c
              LIBS sv_intake sv_ocr sv_crypto sv_index)
 target_include_directories(test_pipeline PRIVATE ${CMAKE_SOURCE_DIR}/intake)
-target_compile_definitions(test_pipeline PRIVATE SV_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+target_compile_definitions(test_pipeline PRIVATE SV_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+                           SV_OCR_WORKER="$<TARGET_FILE:scanvault-ocr>")
+add_dependencies(test_pipeline scanvault-ocr)
 set_tests_properties(test_pipeline PROPERTIES TIMEOUT 300 ENVIRONMENT OMP_THREAD_LIMIT=1)
 
 # A generated set of its own (another seed than the accuracy set), made once

@@ -139,7 +139,7 @@ CASES = {"rescan_only": case_rescan_only, "slow_writer": case_slow_writer, "drai
 
 def main():
     scanvault, samples, work = sys.argv[1:4]
-    names = sys.argv[4:] or list(CASES)
+    names = [n for n in sys.argv[4:] if n] or list(CASES)
     for name in names:
         t = time.time()
         try:

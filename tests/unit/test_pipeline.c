@@ -91,6 +91,7 @@ static sv_pipeline *open_pipeline(fixture *f, unsigned workers)
     sv_pipeline_options o = {.data_dir = f->data,
                              .rules = f->rules,
                              .n_workers = workers,
+                             .worker_path = SV_OCR_WORKER,
                              .report = on_report,
                              .report_ctx = f};
     sv_pipeline *p = NULL;
@@ -247,6 +248,7 @@ static void test_one_pipeline_per_data_directory(void **state)
     sv_pipeline_options o = {.data_dir = f->data,
                              .rules = f->rules,
                              .n_workers = 1,
+                             .worker_path = SV_OCR_WORKER,
                              .report = on_report,
                              .report_ctx = f};
     sv_pipeline *second = NULL;
