@@ -109,13 +109,6 @@ int sv_crypto_global_init(void)
     return init_result;
 }
 
-void sv_crypto_forget_keys_after_fork(void)
-{
-    /* Only a process that finished initialising has a secure pool. */
-    if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
-        gcry_control(GCRYCTL_TERM_SECMEM);
-}
-
 void *cr_secure_alloc(size_t n)
 {
     void *p = gcry_calloc_secure(1, n);

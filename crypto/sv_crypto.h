@@ -101,15 +101,6 @@
  */
 int sv_crypto_global_init(void);
 
-/*
- * In a child just forked from a process that holds keys (an OCR worker
- * replaced by the supervisor): wipe libgcrypt's secure memory, where every
- * key of this module lives, and release it. Nothing of this module may be
- * used in the process afterwards. A no-op when the process never
- * initialised the module.
- */
-void sv_crypto_forget_keys_after_fork(void);
-
 /* The message of the last failure of an sv_crypto/sv_vault/sv_keyring/
  * sv_docid/sv_audit function in this thread; "" when none. Never NULL. */
 const char *sv_crypto_last_error(void);
