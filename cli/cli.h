@@ -23,6 +23,7 @@
     X("ingest", cmd_ingest, "file documents now: OCR, encrypt, index")             \
     X("find", cmd_find, "list a patient's documents by MRN")                      \
     X("get", cmd_get, "write a document's original bytes")                        \
+    X("list", cmd_list, "documents of one state, e.g. the quarantine")            \
     X("stats", cmd_stats, "counts by state and type, index and vault size")       \
     X("extract", cmd_extract, "read the MRN and document type of scans; store nothing")
 

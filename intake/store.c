@@ -363,3 +363,34 @@ int sv_store_get_stats(sv_store *store, sv_store_stats *st)
         st->spool_files = count_spool(path);
     return 0;
 }
+
+typedef struct list_walk {
+    sv_index_state state;
+    sv_store_list_fn fn;
+    void *ctx;
+    size_t n;
+} list_walk;
+
+static int list_one(const char *docid, const sv_index_record *rec, int rec_status, void *ctx)
+{
+    list_walk *w = ctx;
+    if (rec_status != 0 || (w->state != 0 && rec->state != w->state))
+        return 0;
+    w->n++;
+    return w->fn(docid, rec, w->ctx);
+}
+
+int sv_store_list(sv_store *store, sv_index_state state, sv_store_list_fn fn, void *ctx)
+{
+    intake_clear_error();
+    list_walk w = {.state = state, .fn = fn, .ctx = ctx};
+    int rc = sv_index_docs_each(store->index, list_one, &w);
+    if (rc != 0)
+        return intake_fail(rc, "%s", rc == SV_EINDEX ? sv_index_last_error() : "listing stopped");
+    char result[64];
+    snprintf(result, sizeof result, "state=%s hits=%zu",
+             state != 0 ? sv_index_state_name(state) : "any", w.n);
+    if ((rc = sv_audit_append(store->audit, "list", NULL, result)) != 0)
+        return intake_fail(rc, "the listing could not be audited: %s", sv_crypto_last_error());
+    return 0;
+}

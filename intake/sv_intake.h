@@ -302,6 +302,20 @@ int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
  */
 int sv_store_get(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out);
 
+/* Receives one document of sv_store_list(); return 0 to go on, > 0 to stop,
+ * < 0 to fail with that code. Runs inside an index read transaction: no
+ * sv_store or sv_index call from here. */
+typedef int (*sv_store_list_fn)(const char *docid, const sv_index_record *rec, void *ctx);
+
+/*
+ * Every document in the given state (0: every state), in docid order, with
+ * its record (state, reason, type, pages, size, intake time; no MRN). For
+ * the admin: quarantined documents are found this way, then retrieved with
+ * sv_store_get(). Audited ("list", the state and the count). Returns 0, the
+ * callback's code, SV_EINDEX, or the audit's error.
+ */
+int sv_store_list(sv_store *store, sv_index_state state, sv_store_list_fn fn, void *ctx);
+
 /* Figures for `scanvault stats`. */
 typedef struct sv_store_stats {
     sv_index_stats index;

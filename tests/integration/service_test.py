@@ -5,8 +5,10 @@
 
 Cases: rescan_only, slow_writer, drain, reload, hostile (all by default).
 """
+import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -111,7 +113,7 @@ def case_hostile(scanvault, samples, work):
     quarantine with the reason, sealed like any document; the others keep
     flowing. Needs the build-time test hooks (SV_TEST_HOOKS)."""
     site = Site(scanvault, samples, work, settle=1, rescan=1,
-                extra="[ocr]\ntimeout_seconds = 5\n")
+                extra="[ocr]\ntimeout_seconds = 20\n")
     site.start()
     site.wait_until("the first status", lambda: site.status() is not None)
     drop(os.path.join(site.inbox, "crash.png"), b"SV-TEST-CRASH" + b"\0" * 100)
@@ -131,6 +133,15 @@ def case_hostile(scanvault, samples, work):
           "the other documents did not flow: %s" % results)
     st = site.stats()
     check(st["quarantined"] == 2 and st["vault_objects"] == 5, "quarantined files are not sealed: %s" % st)
+    # The admin lists the quarantine and gets the bytes back.
+    r = subprocess.run([scanvault, "list", "--data", site.data, "--json"], capture_output=True,
+                       env=site.env)
+    check(r.returncode == 0, "list: " + r.stderr.decode())
+    listed = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    check(sorted(d["reason"] for d in listed) == ["timeout", "worker_crashed"],
+          "list --state quarantined: %s" % listed)
+    crashed = next(d["docid"] for d in listed if d["reason"] == "worker_crashed")
+    check(site.get(crashed) == b"SV-TEST-CRASH" + b"\0" * 100, "get of a quarantined file")
 
 
 CASES = {"rescan_only": case_rescan_only, "slow_writer": case_slow_writer, "drain": case_drain,
