@@ -32,4 +32,4 @@ echo "== fuzz harnesses (clang, libFuzzer, short runs)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSV_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j"$jobs" --target fuzz
 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$top/tests/lsan.supp" \
-    ctest --test-dir build-fuzz --output-on-failure -L fuzz
+    ctest --test-dir build-fuzz --output-on-failure -L fuzz -j"$jobs"

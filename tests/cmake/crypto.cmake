@@ -27,7 +27,7 @@ sv_fuzz_target(fuzz_vault
                SOURCES ${sv_crypto_tests}/fuzz/fuzz_vault.c
                LIBS sv_crypto
                CORPUS ${sv_crypto_tests}/fuzz/corpus/vault
-               SECONDS 20)
+               SECONDS 12)
 
 # The audit log reader and the appender's reading of the end of the file
 # (seeds: logs under the same fixed key; see the top of fuzz_audit.c).
@@ -35,7 +35,7 @@ sv_fuzz_target(fuzz_audit
                SOURCES ${sv_crypto_tests}/fuzz/fuzz_audit.c
                LIBS sv_crypto
                CORPUS ${sv_crypto_tests}/fuzz/corpus/audit
-               SECONDS 20)
+               SECONDS 12)
 
 # Benchmark: a plain executable, not a ctest test (it asserts nothing and
 # wants a quiet machine). Run: build/tests/bench_crypto [MB] [dir]

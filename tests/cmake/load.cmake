@@ -12,4 +12,4 @@ sv_fuzz_target(fuzz_load
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_load.c
   LIBS sv_ocr
   CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/load
-  SECONDS 20)
+  SECONDS 12)

@@ -12,4 +12,4 @@ target_compile_definitions(test_config PRIVATE SV_SOURCE_DIR="${CMAKE_SOURCE_DIR
 
 sv_fuzz_target(fuzz_config SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_config.c
                LIBS sv_intake sv_ocr CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/config
-               SECONDS 15)
+               SECONDS 12)

@@ -6,7 +6,7 @@ end every file must be filed exactly once: each appears once in the vault
 and the index, `get` returns its exact bytes, `find` lists each patient's
 filed documents once, and the spool, the vault's tmp and the inbox are empty.
 
-  service_crash.py SCANVAULT SAMPLES_DIR WORK_DIR [KILLS] [SEED]
+  service_crash.py SCANVAULT SAMPLES_DIR WORK_DIR [KILLS] [DOCUMENTS] [SEED]
 """
 import json
 import os
@@ -52,10 +52,11 @@ def writer(site, docs, rng, done):
 def main():
     scanvault, samples, work = sys.argv[1:4]
     kills = int(sys.argv[4]) if len(sys.argv) > 4 else 50
-    seed = int(sys.argv[5]) if len(sys.argv) > 5 else 20261123
+    count = int(sys.argv[5]) if len(sys.argv) > 5 else 40
+    seed = int(sys.argv[6]) if len(sys.argv) > 6 else 20261123
     rng = random.Random(seed)
     site = Site(scanvault, samples, work, settle=1, rescan=1)
-    docs = make_documents(samples, 40, rng)
+    docs = make_documents(samples, count, rng)
     done = threading.Event()
     t = threading.Thread(target=writer, args=(site, docs, random.Random(seed + 1), done))
     t0 = time.time()
