@@ -102,6 +102,17 @@ for f in "${docs[@]}"; do
     "$scanvault" get --data "$data" "$id" -o "$work/back" && cmp -s "$work/back" "$f" || fail "get $id differs"
     rm -f "$work/back"
 done
+echo "== a move across filesystems (an inbox on another mount): copy, fsync, rename, unlink"
+mkdir "$work/other-fs"
+remount "$work/other-fs" 16m
+cp "$samples/docs/doc-0005.jpg" "$work/other-fs/moved.jpg"
+out=$("$scanvault" ingest --data "$data" --json --move "$work/other-fs/moved.jpg" 2>"$work/err") || fail "ingest --move across filesystems: $(cat "$work/err")"
+[ "$(field "$out" status)" = filed ] || [ "$(field "$out" status)" = review ] || fail "not filed: $out"
+[ ! -e "$work/other-fs/moved.jpg" ] || fail "the source was not removed after the cross-filesystem move"
+"$scanvault" get --data "$data" "$(field "$out" docid)" -o "$work/moved.back"
+cmp -s "$work/moved.back" "$samples/docs/doc-0005.jpg" || fail "the moved document differs"
+umount "$work/other-fs"
+
 echo "== a new data directory whose index filesystem is full: an error, not a crash"
 fresh=$work/fresh
 "$scanvault" init --data "$fresh" >/dev/null
