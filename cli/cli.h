@@ -63,6 +63,11 @@ int cli_ocr_worker_path(char *buf, size_t len);
 /* Open the data directory of settings with its key. Returns an exit code;
  * the error is printed. */
 int cli_open_store(const sv_intake_settings *settings, bool read_only, sv_store **out);
+/* The three steps above for the commands that only read (get, stats, list):
+ * configuration, --data/--key, then the data directory opened read-only.
+ * Returns an exit code; the error is printed. */
+int cli_open_data_read_only(const char *config_path, const char *data_dir, const char *key_file,
+                            sv_store **out);
 /* Parse a DATE (YYYY-MM-DD, UTC) into unix seconds at 00:00:00, plus
  * end_of_day ? 86399 : 0. Returns 0, or -1 (the error is printed). */
 int cli_parse_date(const char *option, const char *text, bool end_of_day, int64_t *out);

@@ -119,15 +119,10 @@ int cmd_get(int argc, char **argv)
         cli_error("standard output is a terminal; give -o FILE");
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
     sv_store *store = NULL;
-    int code = cli_load_config(config_path, &rules, &settings);
+    int code = cli_open_data_read_only(config_path, data_dir, key_file, &store);
     if (code != SV_EXIT_OK)
         return code;
-    if ((code = cli_apply_storage_options(&settings, data_dir, key_file)) != SV_EXIT_OK ||
-        (code = cli_open_store(&settings, true, &store)) != SV_EXIT_OK)
-        goto out;
     if (!to_stdout) {
         code = get_to_file(store, docid, out_path);
     } else {
@@ -137,8 +132,6 @@ int cmd_get(int argc, char **argv)
             code = rc == SV_ENOTFOUND ? SV_EXIT_ENV : SV_EXIT_FAILURE;
         }
     }
-out:
     sv_store_destroy(store);
-    sv_ocr_rules_destroy(rules);
     return code;
 }

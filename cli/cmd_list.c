@@ -89,15 +89,10 @@ int cmd_list(int argc, char **argv)
         cli_error("list takes no arguments");
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
     sv_store *store = NULL;
-    int code = cli_load_config(config_path, &rules, &settings);
+    int code = cli_open_data_read_only(config_path, data_dir, key_file, &store);
     if (code != SV_EXIT_OK)
         return code;
-    if ((code = cli_apply_storage_options(&settings, data_dir, key_file)) != SV_EXIT_OK ||
-        (code = cli_open_store(&settings, true, &store)) != SV_EXIT_OK)
-        goto out;
     if (!as_json)
         printf("%-26s %-11s %-22s %-17s %5s %10s  %s\n", "DOCID", "STATE", "REASON", "TYPE",
                "PAGES", "BYTES", "INTAKE (UTC)");
@@ -105,8 +100,6 @@ int cmd_list(int argc, char **argv)
         cli_error("%s", sv_intake_last_error());
         code = SV_EXIT_ENV;
     }
-out:
     sv_store_destroy(store);
-    sv_ocr_rules_destroy(rules);
     return code;
 }

@@ -97,16 +97,11 @@ int cmd_stats(int argc, char **argv)
         cli_error("stats takes no arguments");
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
     sv_store *store = NULL;
     sv_store_stats st;
-    int code = cli_load_config(config_path, &rules, &settings);
+    int code = cli_open_data_read_only(config_path, data_dir, key_file, &store);
     if (code != SV_EXIT_OK)
         return code;
-    if ((code = cli_apply_storage_options(&settings, data_dir, key_file)) != SV_EXIT_OK ||
-        (code = cli_open_store(&settings, true, &store)) != SV_EXIT_OK)
-        goto out;
     if (sv_store_get_stats(store, &st) != 0) {
         cli_error("%s", sv_intake_last_error());
         code = SV_EXIT_ENV;
@@ -118,6 +113,5 @@ int cmd_stats(int argc, char **argv)
         print_stats_table(&st);
 out:
     sv_store_destroy(store);
-    sv_ocr_rules_destroy(rules);
     return code;
 }
