@@ -405,8 +405,8 @@ typedef struct sv_pipeline_options {
 
 /*
  * Start the OCR workers (separate scanvault-ocr programs that never hold
- * the key), then open the store and take the spool lock. Returns 0; SV_EEXIST when
- * another pipeline (scanvault run or ingest) uses the data directory; the
+ * the key), take the spool lock, then open the store. Returns 0; SV_EEXIST
+ * when another pipeline (scanvault run or ingest) uses the data directory; the
  * errors of sv_workers_create() and sv_store_create(). Message in
  * sv_intake_last_error().
  */
