@@ -22,25 +22,8 @@ import json, sys
 for l in open(sys.argv[1]):
     if l.strip(): print(json.loads(l)["file"])' "$work/set/manifest.jsonl")
 
-# Page images for the command-line tool (not timed): every page as PNG at its
-# scanned resolution.
-mkdir -p "$work/pages"
-for f in "${files[@]}"; do
-    base=${f%.*}
-    case "$f" in
-    *.pdf) pdfimages -png "$work/set/$f" "$work/pages/$base" ;; # the scanned page images, as embedded
-    *) "$python" - "$work/set/$f" "$work/pages/$base" <<'PY'
-import sys
-from PIL import Image, ImageSequence
-im = Image.open(sys.argv[1])
-for i, page in enumerate(ImageSequence.Iterator(im)):
-    dpi = page.info.get("dpi", (300, 300))
-    page.convert("L").save("%s-%d.png" % (sys.argv[2], i + 1), dpi=tuple(int(round(d)) for d in dpi))
-PY
-    ;;
-    esac
-done
-npages=$(ls "$work/pages" | wc -l)
+# Page images for the command-line tool (not timed).
+npages=$("$top/tests/bench/render_pages.sh" "$work/set" "$work/pages")
 
 echo "scanvault extract --jobs 2 over ${#files[@]} documents..."
 t0=$(date +%s.%N)

@@ -27,22 +27,7 @@ mkdir -p "$work/inbox" "$work/pages"
 chmod 600 "$work/scanvault.conf"
 
 # Page images for the command-line tool (not timed).
-for f in "$work"/set/doc-*; do
-    base=$(basename "${f%.*}")
-    case "$f" in
-    *.pdf) pdfimages -png "$f" "$work/pages/$base" ;; # the scanned page images, as embedded
-    *) "$python" - "$f" "$work/pages/$base" <<'PY'
-import sys
-from PIL import Image, ImageSequence
-im = Image.open(sys.argv[1])
-for i, page in enumerate(ImageSequence.Iterator(im)):
-    dpi = page.info.get("dpi", (300, 300))
-    page.convert("L").save("%s-%d.png" % (sys.argv[2], i + 1), dpi=tuple(int(round(d)) for d in dpi))
-PY
-    ;;
-    esac
-done
-npages=$(ls "$work/pages" | wc -l)
+npages=$("$top/tests/bench/render_pages.sh" "$work/set" "$work/pages")
 
 "$scanvault" run --config "$work/scanvault.conf" --data "$work/data" 2>"$work/service.log" &
 pid=$!
