@@ -200,6 +200,10 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
 
 /* The vault's tmp/ directory handle. */
 int cr_vault_tmp_dirfd(const sv_vault *vault);
+/* The vault's objects/ directory handle (owned by the vault). */
+int cr_vault_objects_dirfd(const sv_vault *vault);
+/* The fan-out directory of docid's object: two characters and a NUL. */
+void cr_vault_fanout_of(const char *docid, char out[3]);
 /* 0 when docid has no object yet; SV_EEXIST when it has one. */
 int cr_vault_object_absent(const sv_vault *vault, const char *docid);
 /* Move tmp (in tmp/) to docid's object name, making objects/xx/ first when

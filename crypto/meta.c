@@ -35,6 +35,7 @@
 #define F_SIZE 'Z'
 #define F_SHA256 'H'
 #define F_SUMMARY 'o'
+#define F_NOTE 'n'
 
 const char *sv_vault_state_name(sv_vault_state state)
 {
@@ -116,6 +117,9 @@ int sv_vault_meta_check(const sv_vault_meta *meta)
     if (field_len(meta->ocr_summary, sizeof meta->ocr_summary) > SV_META_SUMMARY_MAX)
         return cr_fail(SV_EINVAL, "metadata of %s: OCR summary longer than %d bytes", who,
                        SV_META_SUMMARY_MAX);
+    if (field_len(meta->review_note, sizeof meta->review_note) > SV_META_NOTE_MAX)
+        return cr_fail(SV_EINVAL, "metadata of %s: review note longer than %d bytes", who,
+                       SV_META_NOTE_MAX);
     return 0;
 }
 
@@ -171,6 +175,8 @@ int sv_vault_meta_encode(const sv_vault_meta *meta, uint8_t *buf, size_t cap, si
     put_field(&w, F_SHA256, meta->sha256, SV_SHA256_LEN);
     if (meta->ocr_summary[0] != '\0')
         put_string(&w, F_SUMMARY, meta->ocr_summary, sizeof meta->ocr_summary);
+    if (meta->review_note[0] != '\0')
+        put_string(&w, F_NOTE, meta->review_note, sizeof meta->review_note);
     put_field(&w, F_END, NULL, 0);
     if (w.full) {
         cr_wipe(buf, cap);
@@ -212,6 +218,8 @@ static bool decode_field(sv_vault_meta *m, uint8_t type, const uint8_t *v, size_
         return get_string(m->original_name, SV_META_NAME_MAX, v, len);
     case F_SUMMARY:
         return get_string(m->ocr_summary, SV_META_SUMMARY_MAX, v, len);
+    case F_NOTE:
+        return get_string(m->review_note, SV_META_NOTE_MAX, v, len);
     case F_INTAKE:
         if (len != 8)
             return false;
@@ -238,7 +246,7 @@ static bool decode_field(sv_vault_meta *m, uint8_t type, const uint8_t *v, size_
 }
 
 /* The field types this version knows, and those every record must have. */
-static const char known_fields[] = "DSMRTNIPZHo";
+static const char known_fields[] = "DSMRTNIPZHon";
 static const char required_fields[] = "DSTNIPZH";
 
 static int decode(const uint8_t *buf, size_t len, sv_vault_meta *out)

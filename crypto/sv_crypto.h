@@ -16,7 +16,7 @@
  *   sv_vault               a vault directory (objects/, tmp/): seal an fd into
  *                          an object, open one to a sink, read only its
  *                          metadata, rewrap it under a new key, update its
- *                          metadata.
+ *                          metadata; list every file under objects/.
  *   sv_audit               the hash-chained audit log: append a line under a
  *                          file lock, verify and walk the whole chain, read
  *                          the last line as an anchor (docs/audit-format.md).
@@ -80,6 +80,7 @@
 #define SV_META_CODE_MAX 31     /* type name, reason code: [a-z_], letter first */
 #define SV_META_NAME_MAX 1023   /* original file name, bytes */
 #define SV_META_SUMMARY_MAX 4095 /* OCR summary, bytes */
+#define SV_META_NOTE_MAX 511    /* a reviewer's note, bytes */
 #define SV_META_RECORD_MAX 8192 /* an encoded metadata record, bytes */
 
 /* Body chunk size: a power of two in [SV_VAULT_CHUNK_MIN, SV_VAULT_CHUNK_MAX]. */
@@ -213,8 +214,8 @@ typedef enum sv_vault_state {
 
 /*
  * Everything needed to rebuild the index entry of one document. Fixed size,
- * no pointers. Holds PHI (mrn, original_name, ocr_summary): wipe it with
- * sv_vault_meta_wipe() when done, never log it.
+ * no pointers. Holds PHI (mrn, original_name, ocr_summary, review_note):
+ * wipe it with sv_vault_meta_wipe() when done, never log it.
  *
  * Rules (sv_vault_meta_check()):
  *   docid          a valid docid;
@@ -224,6 +225,8 @@ typedef enum sv_vault_state {
  *   type           1..31 of [a-z_], a letter first;
  *   original_name  0..1023 bytes (any but NUL);
  *   ocr_summary    0..4095 bytes (any but NUL);
+ *   review_note    0..511 bytes (any but NUL): what a person wrote when
+ *                  deciding (review reject); PHI like the rest;
  *   intake_time, pages, size, sha256: any value.
  *
  * The metadata holds the plain SHA-256 of the original bytes, not the
@@ -242,6 +245,7 @@ typedef struct sv_vault_meta {
     uint64_t size;          /* original bytes */
     uint8_t sha256[SV_SHA256_LEN]; /* of the original bytes */
     char ocr_summary[SV_META_SUMMARY_MAX + 1];
+    char review_note[SV_META_NOTE_MAX + 1];
 } sv_vault_meta;
 
 /* "filed", "review", "quarantined", or "?" for anything else. */
@@ -359,6 +363,36 @@ int sv_vault_update_meta(sv_vault *vault, const sv_keyring *ring, const sv_vault
 /* Remove every temp file left in tmp/ by a crash. Start-up only (see the
  * caveats). *removed (may be NULL) gets the count. Returns 0 or SV_EERRNO. */
 int sv_vault_clean_tmp(sv_vault *vault, size_t *removed);
+
+/* One file found under objects/ by sv_vault_each_object(). */
+typedef struct sv_vault_entry {
+    const char *docid;  /* the docid its name gives ("<docid>.svd"), also for
+                           a stray in the wrong place; NULL for any other name */
+    bool is_stray;      /* not a regular file named <docid>.svd in the fan-out
+                           directory sv_vault_object_path() gives for it */
+    uint64_t inode;     /* its inode number: how a message names a stray
+                           (find <vault>/objects -inum N) */
+    const char *path;   /* its path under objects/. A stray's name may be
+                           anything, a patient's name too: never log it */
+} sv_vault_entry;
+
+/* Receives each entry of sv_vault_each_object(); the strings are valid
+ * during the call only. Return 0 to go on, > 0 to stop (the walk returns 0),
+ * or a negative SV_E* code to stop with that code. */
+typedef int (*sv_vault_entry_fn)(const sv_vault_entry *entry, void *ctx);
+
+/*
+ * Every file under objects/ (reindex, verify): the objects, and every other
+ * file, link or directory found there as a stray (is_stray), never skipped.
+ * Directories directly in objects/ are listed (any name); a directory inside
+ * one is itself a stray and not entered. Order: by name, fan-out directory
+ * first, so without a site prefix the objects come in docid order. An object
+ * written during the walk may or may not be seen. Memory: the names of one
+ * directory. Returns 0; SV_EERRNO (a directory cannot be listed); SV_ENOMEM;
+ * SV_ELIMIT (a directory holds more than 64 Mi names); or the callback's
+ * code. Messages never name a directory other than a fan-out one.
+ */
+int sv_vault_each_object(sv_vault *vault, sv_vault_entry_fn fn, void *ctx);
 
 /* The same as sv_vault_open()/sv_vault_read_meta() on an open object file
  * (read from its current offset). expected_docid may be NULL: then any docid

@@ -120,8 +120,13 @@ int cr_vault_tmp_dirfd(const sv_vault *vault)
     return vault->tmp_fd;
 }
 
+int cr_vault_objects_dirfd(const sv_vault *vault)
+{
+    return vault->objects_fd;
+}
+
 /* The two characters naming docid's fan-out directory. */
-static void fanout_of(const char *docid, char out[3])
+void cr_vault_fanout_of(const char *docid, char out[3])
 {
     const char *dash = strchr(docid, '-');
     const char *r = dash != NULL ? dash + 1 : docid;
@@ -135,7 +140,7 @@ static int relpath(const char *docid, char out[RELPATH_MAX])
     if (!sv_docid_is_valid(docid))
         return cr_fail(SV_EINVAL, "not a valid docid");
     char fan[3];
-    fanout_of(docid, fan);
+    cr_vault_fanout_of(docid, fan);
     snprintf(out, RELPATH_MAX, "%s/%s%s", fan, docid, OBJECT_SUFFIX);
     return 0;
 }
@@ -176,7 +181,7 @@ int cr_vault_object_absent(const sv_vault *vault, const char *docid)
 int cr_vault_publish(sv_vault *vault, const char *tmp, const char *docid, bool replace)
 {
     char fan[3], name[SV_DOCID_MAX + sizeof OBJECT_SUFFIX];
-    fanout_of(docid, fan);
+    cr_vault_fanout_of(docid, fan);
     snprintf(name, sizeof name, "%s%s", docid, OBJECT_SUFFIX);
     if (mkdirat(vault->objects_fd, fan, 0700) == 0) {
         /* A new fan-out directory must itself survive a crash. */

@@ -403,6 +403,18 @@ int sv_index_file_review(sv_index *ix, const char *docid,
                          const uint8_t blind_mrn[SV_INDEX_BLIND_LEN], const char *type);
 
 /*
+ * A person decided that a document waiting for review is not to be filed
+ * under any patient (a blank page, another hospital's record): one
+ * transaction, state becomes QUARANTINED with reason (a code such as
+ * "rejected"), the review entry goes. It stays in the index and the vault,
+ * listed with the quarantine.
+ *
+ * @return 0, or SV_ENOTFOUND, SV_EINVAL (not in review, bad reason code),
+ *   SV_EVERSION/SV_EFORMAT, SV_EPERM, SV_EFULL, SV_EINDEX
+ */
+int sv_index_reject_review(sv_index *ix, const char *docid, const char *reason);
+
+/*
  * Move a filed document to another patient (a misfile corrected). One
  * transaction: the by_mrn entry moves, the record's blind MRN changes.
  * Reassigning to the blind MRN it already has does nothing and returns 0.

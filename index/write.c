@@ -353,6 +353,51 @@ int sv_index_reassign(sv_index *ix, const char *docid,
     return ix_write(ix, "reassign", docid, reassign_step, &c);
 }
 
+struct reject_ctx {
+    const char *docid;
+    const char *reason;
+};
+
+static int reject_review_step(sv_index *ix, MDB_txn *txn, void *arg)
+{
+    struct reject_ctx *c = arg;
+    sv_index_record rec;
+    int rc;
+
+    if ((rc = load_record(ix, txn, "reject review", c->docid, &rec)) != 0)
+        return rc;
+    if (rec.state != SV_INDEX_REVIEW) {
+        ix_set_error("index reject review %s: the document is not in review (it is %s)",
+                     c->docid, sv_index_state_name(rec.state));
+        return SV_EINVAL;
+    }
+    if ((rc = unlink_doc(ix, txn, c->docid, &rec, false)) != 0)
+        return rc;
+    rec.state = SV_INDEX_QUARANTINED;
+    memset(rec.reason, 0, sizeof rec.reason);
+    memcpy(rec.reason, c->reason, strlen(c->reason));
+    rec.review_since = 0;
+    if ((rc = put_record(ix, txn, c->docid, &rec, 0)) != 0)
+        return rc;
+    return ix_put_links(ix, txn, c->docid, &rec);
+}
+
+int sv_index_reject_review(sv_index *ix, const char *docid, const char *reason)
+{
+    struct reject_ctx c = {docid, reason};
+
+    ix_clear_error();
+    if (ix == NULL || !sv_index_docid_ok(docid)) {
+        ix_set_error("index reject review: invalid handle or docid");
+        return SV_EINVAL;
+    }
+    if (reason == NULL || !sv_index_reason_ok(reason)) {
+        ix_set_error("index reject review %s: invalid reason code (1 to 31 of a-z and _)", docid);
+        return SV_EINVAL;
+    }
+    return ix_write(ix, "reject review", docid, reject_review_step, &c);
+}
+
 static int delete_step(sv_index *ix, MDB_txn *txn, void *arg)
 {
     const char *docid = arg;

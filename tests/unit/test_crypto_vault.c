@@ -54,11 +54,16 @@ static void test_meta_round_trip_and_rules(void **state)
     m.original_name[SV_META_NAME_MAX] = '\0';
     memset(m.ocr_summary, 's', SV_META_SUMMARY_MAX);
     m.ocr_summary[SV_META_SUMMARY_MAX] = '\0';
+    memset(m.review_note, 'r', SV_META_NOTE_MAX);
+    m.review_note[SV_META_NOTE_MAX] = '\0';
     m.intake_time = -1;
     assert_int_equal(sv_vault_meta_encode(&m, buf, sizeof buf, &len), 0);
     assert_int_equal(sv_vault_meta_decode(buf, len, &back), 0);
     assert_memory_equal(&m, &back, sizeof m);
     assert_int_equal(sv_vault_meta_encode(&m, buf, len - 1, &len), SV_ELIMIT);
+    /* a note one byte too long breaks the rules */
+    memset(m.review_note, 'r', sizeof m.review_note);
+    assert_int_equal(sv_vault_meta_check(&m), SV_EINVAL);
 
     /* rules */
     sample_meta(&m);

@@ -319,6 +319,37 @@ static void test_review_queue_file_and_reassign(void **state)
     assert_consistent(f->ix);
 }
 
+static void test_reject_review(void **state)
+{
+    fixture *f = *state;
+    sv_index_record r = rec_of(SV_INDEX_REVIEW, "other", 10, NULL, "r0", "no_mrn"), got;
+    sv_index_review_entry q[2];
+    sv_index_stats st;
+    size_t total;
+
+    assert_int_equal(sv_index_put(f->ix, "r0", &r, NULL), 0);
+    r = rec_of(SV_INDEX_FILED, "other", 11, "555", "f0", NULL);
+    assert_int_equal(sv_index_put(f->ix, "f0", &r, NULL), 0);
+    assert_int_equal(sv_index_reject_review(f->ix, "r0", "Rejected"), SV_EINVAL); /* code */
+    assert_int_equal(sv_index_reject_review(f->ix, "f0", "rejected"), SV_EINVAL); /* filed */
+    assert_int_equal(sv_index_reject_review(f->ix, "nope", "rejected"), SV_ENOTFOUND);
+    assert_int_equal(sv_index_get(f->ix, "r0", &got), 0);
+    assert_int_equal(got.state, SV_INDEX_REVIEW); /* refusals changed nothing */
+
+    assert_int_equal(sv_index_reject_review(f->ix, "r0", "rejected"), 0);
+    assert_int_equal(sv_index_get(f->ix, "r0", &got), 0);
+    assert_int_equal(got.state, SV_INDEX_QUARANTINED);
+    assert_string_equal(got.reason, "rejected");
+    assert_int_equal(got.review_since, 0);
+    assert_int_equal(sv_index_review_list(f->ix, q, 2, &total), 0);
+    assert_int_equal(total, 0);
+    assert_int_equal(sv_index_get_stats(f->ix, &st), 0);
+    assert_int_equal(st.by_state[SV_INDEX_QUARANTINED], 1);
+    assert_int_equal(st.by_state[SV_INDEX_REVIEW], 0);
+    assert_int_equal(sv_index_reject_review(f->ix, "r0", "rejected"), SV_EINVAL); /* twice */
+    assert_consistent(f->ix);
+}
+
 static void test_delete_and_stats(void **state)
 {
     fixture *f = *state;
@@ -377,6 +408,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_find_newest_first_with_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_queue_file_and_reassign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reject_review, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_and_stats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
