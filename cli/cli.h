@@ -23,8 +23,14 @@
     X("ingest", cmd_ingest, "file documents now: OCR, encrypt, index")             \
     X("find", cmd_find, "list a patient's documents by MRN")                      \
     X("get", cmd_get, "write a document's original bytes")                        \
+    X("export", cmd_export, "release of information: every document of a patient into a new directory") \
     X("list", cmd_list, "documents of one state, e.g. the quarantine")            \
+    X("review", cmd_review, "the review queue: list, show, assign, reject, reassign") \
     X("stats", cmd_stats, "counts by state and type, index and vault size")       \
+    X("verify", cmd_verify, "check every vault object and that index and vault agree") \
+    X("reindex", cmd_reindex, "rebuild the index from the vault objects (service stopped)") \
+    X("audit", cmd_audit, "print and verify the audit log")                       \
+    X("rotate-key", cmd_rotate_key, "a new master key for the data directory (service stopped)") \
     X("extract", cmd_extract, "read the MRN and document type of scans; store nothing")
 
 #define SV_CLI_DECLARE(name, fn, summary) int fn(int argc, char **argv);
@@ -68,6 +74,13 @@ int cli_open_store(const sv_intake_settings *settings, bool read_only, sv_store 
  * Returns an exit code; the error is printed. */
 int cli_open_data_read_only(const char *config_path, const char *data_dir, const char *key_file,
                             sv_store **out);
+/* Writes a file's content to fd; returns an exit code (the error printed). */
+typedef int (*cli_writer_fn)(int fd, void *ctx);
+/* Create out_path (mode 0600; it must not exist) with what write_fn writes:
+ * into a temp file beside it, fsync, then link() to the name, so the file
+ * appears only complete and never replaces one that appeared meanwhile.
+ * Returns an exit code; the error is printed. */
+int cli_write_new_file(const char *out_path, cli_writer_fn write_fn, void *ctx);
 /* Parse a DATE (YYYY-MM-DD, UTC) into unix seconds at 00:00:00, plus
  * end_of_day ? 86399 : 0. Returns 0, or -1 (the error is printed). */
 int cli_parse_date(const char *option, const char *text, bool end_of_day, int64_t *out);

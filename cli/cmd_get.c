@@ -46,7 +46,7 @@ static int open_temp_beside(const char *out_path, char *tmp, size_t len)
     return mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
 }
 
-static int get_to_file(sv_store *store, const char *docid, const char *out_path)
+int cli_write_new_file(const char *out_path, cli_writer_fn write_fn, void *ctx)
 {
     struct stat st;
     if (lstat(out_path, &st) == 0) {
@@ -59,11 +59,9 @@ static int get_to_file(sv_store *store, const char *docid, const char *out_path)
         cli_error("cannot create a file beside %s: %s", out_path, strerror(errno));
         return SV_EXIT_ENV;
     }
-    int rc = sv_store_get(store, docid, fd, NULL);
-    int code = SV_EXIT_OK;
-    if (rc != 0) {
-        cli_error("%s", sv_intake_last_error());
-        code = rc == SV_ENOTFOUND || rc == SV_EINVAL ? SV_EXIT_ENV : SV_EXIT_FAILURE;
+    int code = write_fn(fd, ctx);
+    if (code != SV_EXIT_OK) {
+        /* write_fn printed why */
     } else if (fsync(fd) != 0 || close(fd) != 0) {
         cli_error("cannot write %s: %s", out_path, strerror(errno));
         code = SV_EXIT_FAILURE;
@@ -81,6 +79,21 @@ static int get_to_file(sv_store *store, const char *docid, const char *out_path)
         close(fd);
     unlink(tmp);
     return code;
+}
+
+typedef struct get_job {
+    sv_store *store;
+    const char *docid;
+} get_job;
+
+static int write_document(int fd, void *ctx)
+{
+    const get_job *job = ctx;
+    int rc = sv_store_get(job->store, job->docid, fd, NULL);
+    if (rc == 0)
+        return SV_EXIT_OK;
+    cli_error("%s", sv_intake_last_error());
+    return rc == SV_ENOTFOUND || rc == SV_EINVAL ? SV_EXIT_ENV : SV_EXIT_FAILURE;
 }
 
 int cmd_get(int argc, char **argv)
@@ -124,7 +137,8 @@ int cmd_get(int argc, char **argv)
     if (code != SV_EXIT_OK)
         return code;
     if (!to_stdout) {
-        code = get_to_file(store, docid, out_path);
+        get_job job = {store, docid};
+        code = cli_write_new_file(out_path, write_document, &job);
     } else {
         int rc = sv_store_get(store, docid, STDOUT_FILENO, NULL);
         if (rc != 0) {

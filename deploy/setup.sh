@@ -2,7 +2,8 @@
 # The README's first command: on a fresh Debian 12 machine, install what
 # scanvault needs, build it, and run the main job on the bundled samples:
 # a local vault next to the build (build/demo-data), every bundled document
-# ingested into it, then one `find` and one `get`, and the figures.
+# ingested into it, then one `find` and one `get`, the figures, the review
+# queue, a verify of the whole vault and of the audit log.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -54,3 +55,12 @@ fi
 echo
 echo "== scanvault stats"
 "$scanvault" stats --data "$data"
+echo
+echo "== scanvault review list   (what waits for a person, and why)"
+"$scanvault" review list --data "$data"
+echo
+echo "== scanvault verify   (every object authenticated; index and vault agree)"
+"$scanvault" verify --data "$data"
+echo
+echo "== scanvault audit verify   (the hash-chained audit log)"
+"$scanvault" audit verify --data "$data"

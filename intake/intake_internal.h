@@ -87,6 +87,37 @@ int workers_create_with_arg(sv_workers **out, const sv_workers_options *opts,
 /* "<dir>/<sub>" into buf. 0 or SV_ELIMIT (message set). */
 int intake_path(char *buf, size_t len, const char *dir, const char *sub);
 
+/*
+ * Take the data directory's exclusive lock (flock on spool/lock) without
+ * waiting: held by a pipeline (scanvault run, ingest) and by the offline
+ * tools that must not run beside one (reindex, rotate-key). *lock_fd gets
+ * the descriptor; closing it releases the lock. Returns 0; SV_EEXIST when
+ * another process holds it ("<data_dir> is in use by <held_by>");
+ * SV_ENOTFOUND (no spool: not a data directory); SV_EERRNO.
+ */
+int intake_lock_data_dir(const char *data_dir, const char *held_by, int *lock_fd);
+
+/* n bytes as 2n lowercase hex digits and a NUL into out. */
+void intake_hex(const uint8_t *bytes, size_t n, char *out);
+
+/* The blind value of an MRN a person typed (spaces and dashes allowed) that
+ * is well-formed under rules (an MRN missing from a known-MRN list is still
+ * looked up). 0; SV_EINVAL (the message says why without echoing it). */
+int intake_blind_typed_mrn(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
+                           uint8_t blind[SV_BLIND_LEN]);
+
+/*
+ * Take the lock that serialises everything that rewrites vault headers and
+ * the index entries they imply: review decisions, reindex, key rotation
+ * (flock on spool/review.lock, waiting for it). Not held by the service,
+ * which only adds objects. 0; SV_EERRNO.
+ */
+int intake_lock_decisions(const char *data_dir, int *lock_fd);
+
+/* <data_dir>/keys/scanvault.key.new: the new key of a key rotation that has
+ * not committed yet (rotate.c). While it exists the store refuses to open. */
+#define INTAKE_ROTATION_KEY "keys/scanvault.key.new"
+
 /* ---- the spool (claim.c) ---- */
 
 /*

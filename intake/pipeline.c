@@ -49,22 +49,12 @@ size_t sv_pipeline_pending(const sv_pipeline *p) { return p->n_queued + p->n_inf
 
 static int lock_spool(sv_pipeline *p, const char *data_dir)
 {
+    int rc = intake_lock_data_dir(data_dir, "another scanvault run or ingest; wait for it, or "
+                                            "drop the files into the service's inbox",
+                                  &p->lock_fd);
+    if (rc != 0)
+        return rc;
     char path[SV_INTAKE_PATH_MAX];
-    if (intake_path(path, sizeof path, data_dir, "spool/lock") != 0)
-        return SV_ELIMIT;
-    p->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (p->lock_fd < 0 && errno == ENOENT)
-        return intake_fail(SV_ENOTFOUND,
-                           "%s is not a scanvault data directory (no spool): run "
-                           "'scanvault init --data %s'",
-                           data_dir, data_dir);
-    if (p->lock_fd < 0)
-        return intake_fail(SV_EERRNO, "cannot open %s: %s", path, strerror(errno));
-    if (flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return intake_fail(errno == EWOULDBLOCK ? SV_EEXIST : SV_EERRNO,
-                           "%s is in use by another scanvault run or ingest; wait for it, or "
-                           "drop the files into the service's inbox",
-                           data_dir);
     if (intake_path(path, sizeof path, data_dir, "spool/claimed") != 0)
         return SV_ELIMIT;
     p->spool_dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,67 @@ static int check_layout(const char *data_dir)
                                "'scanvault init --data %s'",
                                data_dir, parts[i], data_dir);
     }
+    return 0;
+}
+
+int intake_lock_data_dir(const char *data_dir, const char *held_by, int *lock_fd)
+{
+    *lock_fd = -1;
+    char path[SV_INTAKE_PATH_MAX];
+    if (intake_path(path, sizeof path, data_dir, "spool/lock") != 0)
+        return SV_ELIMIT;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == ENOENT)
+        return intake_fail(SV_ENOTFOUND,
+                           "%s is not a scanvault data directory (no spool): run "
+                           "'scanvault init --data %s'",
+                           data_dir, data_dir);
+    if (fd < 0)
+        return intake_fail(SV_EERRNO, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        close(fd);
+        return intake_fail(err == EWOULDBLOCK ? SV_EEXIST : SV_EERRNO,
+                           "%s is in use by %s", data_dir, held_by);
+    }
+    *lock_fd = fd;
+    return 0;
+}
+
+int intake_lock_decisions(const char *data_dir, int *lock_fd)
+{
+    *lock_fd = -1;
+    char path[SV_INTAKE_PATH_MAX];
+    int rc = intake_path(path, sizeof path, data_dir, "spool/review.lock");
+    if (rc != 0)
+        return rc;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return intake_fail(SV_EERRNO, "cannot open %s: %s", path, strerror(errno));
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int err = errno;
+            close(fd);
+            return intake_fail(SV_EERRNO, "cannot lock %s: %s", path, strerror(err));
+        }
+    }
+    *lock_fd = fd;
+    return 0;
+}
+
+/* A key rotation that has not committed leaves objects under two keys and an
+ * index that may belong to either: nothing but rotate-key may open the data
+ * directory until it has finished. */
+static int check_no_rotation(const char *data_dir)
+{
+    char path[SV_INTAKE_PATH_MAX];
+    if (intake_path(path, sizeof path, data_dir, INTAKE_ROTATION_KEY) != 0)
+        return SV_ELIMIT;
+    if (access(path, F_OK) == 0)
+        return intake_fail(SV_EKEY,
+                           "%s: a key rotation was interrupted; run 'scanvault rotate-key' "
+                           "again to finish it before anything else",
+                           data_dir);
     return 0;
 }
 
@@ -115,7 +177,8 @@ int sv_store_create(sv_store **out, const sv_store_options *opts)
     /* From here on the process holds keys: no core dumps, no ptrace by
      * other processes of the same user. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    if ((rc = check_layout(s->data_dir)) != 0 || (rc = load_key(s, opts->key_file)) != 0)
+    if ((rc = check_layout(s->data_dir)) != 0 || (rc = check_no_rotation(s->data_dir)) != 0 ||
+        (rc = load_key(s, opts->key_file)) != 0)
         goto out;
     char path[SV_INTAKE_PATH_MAX];
     if ((rc = intake_path(path, sizeof path, s->data_dir, "vault")) != 0)
@@ -152,7 +215,7 @@ void sv_store_destroy(sv_store *store)
     free(store);
 }
 
-static void hex_encode(const uint8_t *bytes, size_t n, char *out)
+void intake_hex(const uint8_t *bytes, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
@@ -162,8 +225,7 @@ static void hex_encode(const uint8_t *bytes, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* The blind value of a typed MRN that passes the rules. */
-static int blind_typed_mrn(sv_store *s, const sv_ocr_rules *rules, const char *mrn,
+int intake_blind_typed_mrn(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
                            uint8_t blind[SV_BLIND_LEN])
 {
     char digits[SV_MRN_MAX + 1];
@@ -171,7 +233,7 @@ static int blind_typed_mrn(sv_store *s, const sv_ocr_rules *rules, const char *m
     if (why != SV_REASON_NONE && why != SV_REASON_UNKNOWN_MRN)
         return intake_fail(SV_EINVAL, "the MRN given is not well-formed: %s",
                            sv_ocr_reason_words(why));
-    int rc = sv_crypto_blind_mrn(s->ring, digits, blind);
+    int rc = sv_crypto_blind_mrn(store->ring, digits, blind);
     memset(digits, 0, sizeof digits);
     if (rc != 0)
         return intake_fail(rc, "%s", sv_crypto_last_error());
@@ -205,7 +267,7 @@ int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
     sv_index_hit *hits = NULL;
     sv_store_doc *found = NULL;
     size_t total = 0, got = 0;
-    int rc = blind_typed_mrn(store, rules, mrn, blind);
+    int rc = intake_blind_typed_mrn(store, rules, mrn, blind);
     if (rc != 0)
         return rc;
     /* Count, then fetch; a document filed in between is simply not listed. */
@@ -228,7 +290,7 @@ int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
     if ((rc = describe_hits(store, hits, got, found)) != 0)
         goto out;
     char blind_hex[2 * SV_BLIND_LEN + 1], result[128];
-    hex_encode(blind, sizeof blind, blind_hex);
+    intake_hex(blind, sizeof blind, blind_hex);
     snprintf(result, sizeof result, "hits=%zu blind=%s", got, blind_hex);
     if ((rc = sv_audit_append(store->audit, "find", NULL, result)) != 0) {
         rc = intake_fail(rc, "the search could not be audited, so no result is shown: %s",

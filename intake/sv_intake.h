@@ -1,7 +1,10 @@
 /*
  * sv_intake.h - the intake module: configuration file, inbox watcher,
  * stability check, claim, the pipeline and its ordering, worker processes,
- * quarantine, recovery on start.
+ * quarantine, recovery on start; the store (a data directory opened with its
+ * key) and what clerks and admins do with it. This is the module's one
+ * public header; two parts of it live in files of their own so that each
+ * stays readable (sv_intake_store.h, sv_intake_maint.h, included below).
  *
  * Caveats:
  *   - Error messages name a file and a line, never a patient field: a
@@ -219,117 +222,8 @@ int sv_intake_config_load(const char *path, sv_ocr_rules *rules, char *err, size
 
 /* ==== end of configuration file ========================================== */
 
-/* ==== the store: a data directory opened with its key (store.c) ==========
- *
- * The data directory (scanvault init) holds keys/, vault/, index/, spool/
- * and audit/. An sv_store is that directory opened with its key: the vault,
- * the index and the audit log. Every clerk-facing operation (find, get,
- * stats) is one call here, so the command line and, later, the service's
- * socket run the same code. Each retrieval and search is audited before any
- * document data leaves the call; when the audit line cannot be written the
- * call fails.
- */
-
-typedef struct sv_store sv_store;
-
-typedef struct sv_store_options {
-    const char *data_dir;   /* the data directory (required) */
-    const char *key_file;   /* NULL or "": $CREDENTIALS_DIRECTORY/scanvault.key
-                               when set, else <data_dir>/keys/scanvault.key */
-    bool read_only;         /* open the index read-only (find, get, stats) */
-} sv_store_options;
-
-/*
- * Open the data directory with its key. Marks the process non-dumpable (it
- * now holds keys; OCR workers are exec'd programs, so they may be started
- * before or after and never inherit the key). A read-write open
- * creates an empty index on first use; a read-only open of a directory that
- * has no index yet fails with SV_ENOTFOUND.
- * Returns 0; SV_ENOTFOUND (no data directory or layout: run scanvault init),
- * SV_EKEY / SV_EPERM / SV_EFORMAT / SV_EVERSION / SV_EERRNO (the key file),
- * SV_EKEY (the index belongs to another key), SV_EINDEX (a damaged index),
- * SV_ENOMEM. The message is in sv_intake_last_error(). *out NULL on failure.
- */
-int sv_store_create(sv_store **out, const sv_store_options *opts);
-
-/* Close everything and wipe the keys. NULL is fine. */
-void sv_store_destroy(sv_store *store);
-
-/* The open parts, for the pipeline and for offline tools. Never NULL on a
- * store that was created. */
-sv_index *sv_store_index(sv_store *store);
-sv_vault *sv_store_vault(sv_store *store);
-sv_audit *sv_store_audit(sv_store *store);
-const sv_keyring *sv_store_keyring(const sv_store *store);
-const char *sv_store_data_dir(const sv_store *store);
-
-/* One filed document of a patient, as sv_store_find() lists it. */
-typedef struct sv_store_doc {
-    char docid[SV_INDEX_DOCID_MAX + 1];
-    char type[SV_INDEX_TYPE_MAX + 1];
-    int64_t intake_time;     /* unix seconds */
-    uint32_t pages;
-    uint64_t size;           /* bytes of the original file */
-} sv_store_doc;
-
-/*
- * Every filed document of the patient with this MRN (spaces and dashes
- * allowed), newest first, narrowed by filter (NULL: all). The MRN must be
- * well-formed under rules (length, check digit; an MRN missing from a
- * known-MRN list is still searched). The search is audited ("find", with
- * the number of hits and the blind value, never the MRN) before the result
- * is returned.
- * @param[out] docs  an array of *n documents (malloc'd; free() it); NULL
- *                   when *n is 0 or on failure
- * @return 0; SV_EINVAL (MRN not well-formed: the message says how, without
- *   echoing it; bad filter); SV_EINDEX; SV_EAUTH... from the audit; SV_ENOMEM
- */
-int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
-                  const sv_index_filter *filter, sv_store_doc **docs, size_t *n);
-
-/*
- * Write the original bytes of docid to out_fd, bit for bit. Every chunk and
- * the content hash are authenticated before the first byte is written (two
- * passes: authenticate, audit "get", then decrypt to out_fd), so a damaged
- * object writes nothing. A write error after the audit line is audited as
- * well.
- * @param[out] meta_out  the document's sealed metadata (NULL: not wanted);
- *                       wipe it with sv_vault_meta_wipe() (it holds the MRN)
- * @return 0; SV_EINVAL (bad docid); SV_ENOTFOUND (no such document);
- *   SV_EAUTH (the object was changed or belongs to another key; nothing
- *   written); SV_EERRNO (reading the object or writing out_fd); others from
- *   the vault and the audit log
- */
-int sv_store_get(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out);
-
-/* Receives one document of sv_store_list(); return 0 to go on, > 0 to stop,
- * < 0 to fail with that code. Runs inside an index read transaction: no
- * sv_store or sv_index call from here. */
-typedef int (*sv_store_list_fn)(const char *docid, const sv_index_record *rec, void *ctx);
-
-/*
- * Every document in the given state (0: every state), in docid order, with
- * its record (state, reason, type, pages, size, intake time; no MRN). For
- * the admin: quarantined documents are found this way, then retrieved with
- * sv_store_get(). Audited ("list", the state and the count). Returns 0, the
- * callback's code, SV_EINDEX, or the audit's error.
- */
-int sv_store_list(sv_store *store, sv_index_state state, sv_store_list_fn fn, void *ctx);
-
-/* Figures for `scanvault stats`. */
-typedef struct sv_store_stats {
-    sv_index_stats index;
-    uint64_t index_bytes;     /* size of data.mdb on disk */
-    uint64_t vault_objects;   /* files in vault/objects */
-    uint64_t vault_bytes;     /* their total size */
-    uint64_t spool_files;     /* documents claimed but not yet filed */
-} sv_store_stats;
-
-/* Fill st (zeroed first). Walks vault/objects: seconds at millions of
- * documents. Returns 0, SV_EINDEX or SV_EERRNO. */
-int sv_store_get_stats(sv_store *store, sv_store_stats *st);
-
-/* ==== end of the store ==================================================== */
+#include "sv_intake_store.h" /* the store, its clerk and admin operations */
+#include "sv_intake_maint.h" /* reindex, verify, key rotation */
 
 /* ==== the filing pipeline (pipeline.c) =====================================
  *
