@@ -31,6 +31,7 @@
     X("reindex", cmd_reindex, "rebuild the index from the vault objects (service stopped)") \
     X("audit", cmd_audit, "print and verify the audit log")                       \
     X("rotate-key", cmd_rotate_key, "a new master key for the data directory (service stopped)") \
+    X("config", cmd_config, "check the configuration file without starting anything") \
     X("extract", cmd_extract, "read the MRN and document type of scans; store nothing")
 
 #define SV_CLI_DECLARE(name, fn, summary) int fn(int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sv_intake.h"
@@ -57,6 +58,28 @@ static int set_path(char *field, size_t cap, const char *key, const char *value,
         if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
             return setting_error(err, err_len, "%s holds a control character", key);
     memcpy(field, value, len + 1);
+    return 0;
+}
+
+/* The key file, when it exists, must be a regular file that only its owner
+ * may read: a configuration naming an exposed key is refused at this line
+ * (scanvault run, SIGHUP, config check), not only when the key is loaded.
+ * A missing file is the service's business at start (it may come later). */
+static int set_key_file(sv_intake_settings *s, const char *value, char *err, size_t err_len)
+{
+    int rc = set_path(s->key_file, sizeof s->key_file, "key_file", value, true, err, err_len);
+    if (rc != 0 || s->key_file[0] == '\0')
+        return rc;
+    struct stat st;
+    if (stat(s->key_file, &st) != 0)
+        return 0;
+    if (!S_ISREG(st.st_mode))
+        return setting_error(err, err_len, "key_file names something that is not a file");
+    if ((st.st_mode & 077) != 0)
+        return setting_error(err, err_len,
+                             "key_file: the key file can be read or written by group or others "
+                             "(mode %03o): chmod 600 it, and treat the key as exposed",
+                             (unsigned)(st.st_mode & 0777));
     return 0;
 }
 
@@ -123,7 +146,7 @@ int sv_intake_settings_set(sv_intake_settings *s, const char *section, const cha
         if (strcmp(key, "data_dir") == 0)
             return set_path(s->data_dir, sizeof s->data_dir, key, value, false, err, err_len);
         if (strcmp(key, "key_file") == 0)
-            return set_path(s->key_file, sizeof s->key_file, key, value, true, err, err_len);
+            return set_key_file(s, value, err, err_len);
         if (strcmp(key, "docid_prefix") == 0)
             return set_prefix(s, value, err, err_len);
     } else if (strcmp(section, "intake") == 0) {

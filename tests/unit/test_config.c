@@ -238,6 +238,28 @@ static void test_mistakes_are_refused_with_file_and_line(void **state)
     refused(longline, 2, "longer than 4096");
 }
 
+static void test_exposed_key_file_is_refused_at_its_line(void **state)
+{
+    (void)state;
+    char key_path[300], text[512];
+    snprintf(key_path, sizeof key_path, "%s/scanvault.key", dir);
+    write_file(key_path, "not a real key, only its mode matters here\n", 44, 0644);
+    snprintf(text, sizeof text, "[storage]\ndata_dir = /var/lib/scanvault\nkey_file = %s\n",
+             key_path);
+    refused(text, 3, "chmod 600");
+    assert_int_equal(chmod(key_path, 0640), 0);
+    refused(text, 3, "group or others");
+    assert_int_equal(chmod(key_path, 0600), 0);
+    sv_ocr_rules *r = NULL;
+    char err[512] = "";
+    if (load_text(text, &r, err, sizeof err) != 0)
+        fail_msg("a 0600 key file was refused: %s", err);
+    sv_ocr_rules_destroy(r);
+    snprintf(text, sizeof text, "[storage]\nkey_file = %s\n", dir);
+    refused(text, 2, "not a file");
+    unlink(key_path);
+}
+
 static void test_values_are_never_echoed(void **state)
 {
     (void)state;
@@ -394,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_example_file_is_the_defaults),
         cmocka_unit_test(test_storage_and_intake_settings),
         cmocka_unit_test(test_mistakes_are_refused_with_file_and_line),
+        cmocka_unit_test(test_exposed_key_file_is_refused_at_its_line),
         cmocka_unit_test(test_values_are_never_echoed),
         cmocka_unit_test(test_file_checks),
         cmocka_unit_test(test_known_mrn_list_file),
