@@ -195,7 +195,8 @@ static int copy_into_spool(int spool_dfd, int src_fd, const char *docid)
 }
 
 /* Open a source document for claiming: a regular file, no FIFO or device
- * (which could hang us), and with move a link is not followed. */
+ * (which could hang us); with move (the inbox) a link is not followed and a
+ * file with a second name (a hard link to a file elsewhere) is refused. */
 static int open_source(const char *path, bool is_move, const char *docid, struct stat *st)
 {
     int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (is_move ? O_NOFOLLOW : 0);
@@ -208,8 +209,36 @@ static int open_source(const char *path, bool is_move, const char *docid, struct
         close(fd);
         return intake_fail(SV_EFORMAT, "%s: not a regular file", docid);
     }
+    if (is_move && st->st_nlink != 1) {
+        close(fd);
+        return intake_fail(SV_EFORMAT, "%s: the file has another name (a hard link): left alone",
+                           docid);
+    }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
+}
+
+/*
+ * The name was moved into the spool after the file was opened and checked:
+ * if someone replaced the file in between (with a link to a secret, say),
+ * the spool now holds that instead. Put it back where it was and give up
+ * this claim; what cannot be put back and is no plain file is removed (a
+ * link or a FIFO carries no document).
+ */
+static int check_moved_is_opened(int spool_dfd, const char *path, const char *docid,
+                                 const struct stat *opened)
+{
+    struct stat moved;
+    if (fstatat(spool_dfd, docid, &moved, AT_SYMLINK_NOFOLLOW) == 0 &&
+        moved.st_ino == opened->st_ino && moved.st_dev == opened->st_dev)
+        return 0;
+    if (renameat2(spool_dfd, docid, AT_FDCWD, path, RENAME_NOREPLACE) != 0 &&
+        fstatat(spool_dfd, docid, &moved, AT_SYMLINK_NOFOLLOW) == 0 &&
+        !(S_ISREG(moved.st_mode) && moved.st_nlink == 1))
+        unlinkat(spool_dfd, docid, 0);
+    return intake_fail(SV_EFORMAT, "%s: the file was replaced while it was being claimed; left "
+                                   "in the inbox",
+                       docid);
 }
 
 int claim_document(int spool_dfd, const sv_keyring *ring, const char *path, bool is_move,
@@ -233,6 +262,8 @@ int claim_document(int spool_dfd, const sv_keyring *ring, const char *path, bool
         }
         is_copied = true; /* another filesystem: copy, then unlink the source */
     }
+    if (is_move && !is_copied && (rc = check_moved_is_opened(spool_dfd, path, docid, &st)) != 0)
+        goto out;
     if (is_copied && (rc = copy_into_spool(spool_dfd, src_fd, docid)) != 0)
         goto out;
     if ((rc = fsync_dirfd(spool_dfd, "the spool")) != 0)

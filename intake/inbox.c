@@ -173,7 +173,9 @@ static void refresh_entry(inbox *ib, inbox_entry *e, double now)
         return;
     }
     e->is_gone = false;
-    e->is_regular = S_ISREG(st.st_mode);
+    /* A second name makes it someone else's file too (a hard link to a
+     * file elsewhere on the share's filesystem): never claimed. */
+    e->is_regular = S_ISREG(st.st_mode) && st.st_nlink == 1;
     if (st.st_size != e->size || st.st_mtim.tv_sec != e->mtime.tv_sec ||
         st.st_mtim.tv_nsec != e->mtime.tv_nsec || st.st_ino != e->ino) {
         e->size = st.st_size;
@@ -269,8 +271,9 @@ inbox_entry *inbox_next_ready(inbox *ib, unsigned settle_seconds)
             continue;
         if (!e->is_regular) {
             if (!e->is_reported)
-                intake_log(SV_LOG_WARNING, "inbox: an entry that is not a regular file (a link, "
-                                           "directory, FIFO, socket or device) is left alone");
+                intake_log(SV_LOG_WARNING, "inbox: an entry that is not a regular file with one "
+                                           "name (a symbolic or hard link, directory, FIFO, "
+                                           "socket or device) is left alone");
             e->is_reported = true;
             continue;
         }

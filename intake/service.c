@@ -60,6 +60,7 @@ typedef struct service {
     char last_error[256];
     time_t last_error_at;
     double next_rescan, next_status;
+    int stop_code; /* returned after the drain: 0, or why the service had to stop */
 } service;
 
 static double now_s(void)
@@ -155,6 +156,26 @@ static void stop_intake(service *sv)
     sv->ib = NULL;
 }
 
+/* The key the new configuration names must load before the running intake
+ * stops for a reload: a reload after the key file went away (the running
+ * service holds the key in memory) must not stop the filing. */
+static int check_key_loads(const sv_intake_settings *s)
+{
+    char path[SV_INTAKE_PATH_MAX];
+    const char *key = s->key_file;
+    if (key[0] == '\0') {
+        if (intake_path(path, sizeof path, s->data_dir, "keys/" SV_KEY_FILE_NAME) != 0)
+            return SV_ELIMIT;
+        key = path;
+    }
+    sv_keyring *ring = NULL;
+    int rc = sv_keyring_load_default(&ring, key);
+    sv_keyring_destroy(ring);
+    if (rc != 0)
+        return intake_fail(rc, "the key cannot be loaded: %s", sv_crypto_last_error());
+    return 0;
+}
+
 /* SIGHUP: read the file again; a bad one is refused and the running
  * configuration kept. A good one takes effect once the documents in flight
  * are filed (the workers are restarted with the new rules). */
@@ -163,11 +184,13 @@ static void reload_configuration(service *sv)
     char err[512] = "";
     sv_ocr_rules *rules = NULL;
     sv_intake_settings settings;
-    if (load_configuration(sv->opts, &rules, &settings, err, sizeof err) != 0) {
+    if (load_configuration(sv->opts, &rules, &settings, err, sizeof err) != 0 ||
+        check_key_loads(&settings) != 0) {
         intake_log(SV_LOG_ERROR, "configuration reload refused, the running configuration is "
                                  "kept: %s",
-                   err);
+                   err[0] != '\0' ? err : sv_intake_last_error());
         note_error(sv, "configuration reload refused");
+        sv_ocr_rules_destroy(rules);
         return;
     }
     intake_log(SV_LOG_INFO, "configuration reload: finishing %zu document(s) in flight first",
@@ -194,9 +217,11 @@ static void reload_configuration(service *sv)
     sv_ocr_rules_destroy(rules);
     sv->rules = old_rules;
     sv->settings = old_settings;
-    if (start_intake(sv) != 0) {
+    int rc = start_intake(sv);
+    if (rc != 0) {
         intake_log(SV_LOG_ERROR, "cannot start again: %s; stopping", sv_intake_last_error());
         sv->is_draining = true;
+        sv->stop_code = rc; /* a failure: systemd's Restart=on-failure must see it */
     }
 }
 
@@ -457,7 +482,7 @@ static int serve(service *sv)
             write_status(sv, sv->is_draining ? "draining" : "running");
         }
     }
-    return 0;
+    return sv->stop_code;
 }
 
 int sv_service_run(const sv_service_options *opts)

@@ -5,7 +5,8 @@
 add_test(NAME service_behaviour
          COMMAND ${SV_PYTHON} ${CMAKE_SOURCE_DIR}/tests/integration/service_test.py
                  $<TARGET_FILE:scanvault> ${CMAKE_SOURCE_DIR}/samples
-                 ${CMAKE_BINARY_DIR}/service-test rescan_only slow_writer drain reload
+                 ${CMAKE_BINARY_DIR}/service-test rescan_only slow_writer drain reload odd_files
+                 worker_kills key_removed
                  $<$<BOOL:${SV_TEST_HOOKS}>:hostile>)
 set_tests_properties(service_behaviour PROPERTIES RUN_SERIAL TRUE TIMEOUT 900
                      LABELS integration)

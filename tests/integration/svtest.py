@@ -49,10 +49,12 @@ class Site:
             f.write(text + rules)
         os.chmod(self.config, 0o600)
 
-    def start(self):
+    def start(self, prefix=()):
+        """prefix: a command to run the service under (e.g. setpriv)."""
         log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([self.scanvault, "run", "--config", self.config,
-                                      "--data", self.data], stderr=log, env=self.env)
+        self.proc = subprocess.Popen(list(prefix) + [self.scanvault, "run", "--config",
+                                                     self.config, "--data", self.data],
+                                     stderr=log, env=self.env)
         log.close()
         return self.proc
 
