@@ -106,8 +106,10 @@ int cmd_rotate_key(int argc, char **argv)
         if (rep.new_key_id[0] != '\0')
             cli_error("the old key %s is still in force; run 'scanvault rotate-key' again to "
                       "finish", rep.old_key_id);
-        return rc == SV_EEXIST || rc == SV_EINVAL || rc == SV_ENOTFOUND ? SV_EXIT_ENV
-                                                                        : SV_EXIT_FAILURE;
+        return rc == SV_EEXIST || rc == SV_EINVAL || rc == SV_ENOTFOUND || rc == SV_EKEY ||
+                       rc == SV_EPERM || rc == SV_EFORMAT || rc == SV_EVERSION || rc == SV_EERRNO
+                   ? SV_EXIT_ENV
+                   : SV_EXIT_FAILURE;
     }
     if (rep.was_committed) {
         printf("the interrupted rotation had committed; key %s is in force\n", rep.new_key_id);
@@ -121,5 +123,8 @@ int cmd_rotate_key(int argc, char **argv)
     printf("key %s replaced by key %s; the old key is no longer needed.\n"
            "Back up the new key file now, apart from the vault.\n",
            rep.old_key_id, rep.new_key_id);
+    if (rep.warning[0] != '\0')
+        cli_error("the rotation committed, but its last audit line was not written: %s",
+                  rep.warning);
     return SV_EXIT_OK;
 }

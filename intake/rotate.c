@@ -38,6 +38,8 @@
 typedef struct rotation {
     const sv_rotate_options *o;
     sv_rotate_report *rep;
+    uint64_t index_docs;      /* documents the index lists before the rebuild */
+    uint64_t misplaced;       /* objects found out of their place (strays named as objects) */
     char key_path[SV_INTAKE_PATH_MAX];
     char new_path[SV_INTAKE_PATH_MAX];
     sv_keyring *old_ring, *new_ring;
@@ -50,6 +52,77 @@ static double seconds_since(const struct timespec *t0)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* ---- before anything changes: is this the right key, the whole vault? --- */
+
+/* The index as it is now: how many documents it lists and under which key
+ * id (read-only, no key check). No index yet: 0 documents, any key. */
+static int read_index_facts(rotation *r, uint8_t key_id[SV_KEY_ID_LEN], bool *has_index)
+{
+    char path[SV_INTAKE_PATH_MAX];
+    int rc = intake_path(path, sizeof path, r->o->data_dir, "index");
+    if (rc != 0)
+        return rc;
+    sv_index *ix = NULL;
+    sv_index_options io = {.path = path, .read_only = true};
+    rc = sv_index_create(&ix, &io);
+    *has_index = rc == 0;
+    if (rc == SV_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return intake_fail(rc, "%s", sv_index_last_error());
+    sv_index_stats *st = calloc(1, sizeof *st);
+    rc = st == NULL ? SV_ENOMEM : sv_index_get_stats(ix, st);
+    if (rc == 0) {
+        r->index_docs = st->docs;
+        memset(key_id, 0, SV_KEY_ID_LEN);
+        memcpy(key_id, st->key_id, st->key_id_len < SV_KEY_ID_LEN ? st->key_id_len : SV_KEY_ID_LEN);
+    }
+    free(st);
+    sv_index_destroy(ix);
+    if (rc != 0)
+        return intake_fail(rc, "%s", rc == SV_ENOMEM ? "out of memory" : sv_index_last_error());
+    return 0;
+}
+
+/* A fresh rotation starts only from the key the index was built with: a
+ * wrong --key must not leave a pending rotation behind. */
+static int check_old_key_is_the_index_key(rotation *r)
+{
+    uint8_t index_id[SV_KEY_ID_LEN], old_id[SV_KEY_ID_LEN];
+    bool has_index = false;
+    int rc = read_index_facts(r, index_id, &has_index);
+    if (rc != 0 || !has_index)
+        return rc;
+    sv_keyring_id(r->old_ring, old_id);
+    if (memcmp(index_id, old_id, sizeof old_id) != 0)
+        return intake_fail(SV_EKEY, "the key given (%s) is not the key this data directory's "
+                                    "index was built with; nothing changed: give the right "
+                                    "--key",
+                           r->rep->old_key_id);
+    return 0;
+}
+
+/* Before the commit: every document the index lists must have been found
+ * and moved to the new key, and no object may lie out of its place. A vault
+ * whose storage is not mounted, or an object moved aside, would otherwise be
+ * left under a key that is about to be replaced. */
+static int check_whole_vault_moved(rotation *r)
+{
+    uint64_t moved = r->rep->rewrapped + r->rep->already_new;
+    if (r->misplaced > 0)
+        return intake_fail(SV_EAUTH, "%llu object(s) lie outside their fan-out directory "
+                                     "('scanvault verify' names them as strays): move them "
+                                     "back, then run rotate-key again; nothing committed",
+                           (unsigned long long)r->misplaced);
+    if (moved < r->index_docs)
+        return intake_fail(SV_EAUTH, "the vault holds %llu object(s) but the index lists %llu "
+                                     "document(s): is the vault's storage mounted? Run "
+                                     "'scanvault verify'; nothing committed, the old key is "
+                                     "still in force",
+                           (unsigned long long)moved, (unsigned long long)r->index_docs);
+    return 0;
 }
 
 /* ---- step 2: the key pair ---------------------------------------------- */
@@ -128,8 +201,13 @@ static int count_entry(const sv_vault_entry *e, void *ctx)
 static int rewrap_entry(const sv_vault_entry *e, void *ctx)
 {
     rotation *r = ctx;
-    if (e->is_stray)
-        return 0; /* not an object: verify reports it */
+    if (e->is_stray) {
+        /* Not an object in its place. One named like an object would be
+         * left under the old key: counted, and the commit refused. */
+        if (e->docid != NULL)
+            r->misplaced++;
+        return 0;
+    }
     int rc = sv_vault_rewrap(r->vault, r->old_ring, r->new_ring, e->docid);
     if (rc == 0) {
         r->rep->rewrapped++;
@@ -316,10 +394,16 @@ static int open_vault(rotation *r)
 static int rotate_with_lock(rotation *r)
 {
     int rc;
-    if ((rc = resolve_key_path(r)) != 0 || (rc = load_ring(r->key_path, &r->old_ring)) != 0 ||
-        (rc = take_new_key(r)) != 0)
+    if ((rc = resolve_key_path(r)) != 0 || (rc = load_ring(r->key_path, &r->old_ring)) != 0)
         return rc;
     sv_keyring_id_hex(r->old_ring, r->rep->old_key_id);
+    char pending[SV_INTAKE_PATH_MAX];
+    if ((rc = intake_path(pending, sizeof pending, r->o->data_dir, INTAKE_ROTATION_KEY)) != 0)
+        return rc;
+    if (access(pending, F_OK) != 0 && (rc = check_old_key_is_the_index_key(r)) != 0)
+        return rc;
+    if ((rc = take_new_key(r)) != 0)
+        return rc;
     sv_keyring_id_hex(r->new_ring, r->rep->new_key_id);
     uint8_t old_id[SV_KEY_ID_LEN], new_id[SV_KEY_ID_LEN];
     sv_keyring_id(r->old_ring, old_id);
@@ -344,7 +428,10 @@ static int rotate_with_lock(rotation *r)
             (rc = append_line(r->old_ring, log_path, "key_rotate", result)) != 0)
             return rc;
     }
-    if ((rc = open_vault(r)) != 0 || (rc = rewrap_all(r)) != 0)
+    uint8_t unused_id[SV_KEY_ID_LEN];
+    bool has_index = false;
+    if ((rc = read_index_facts(r, unused_id, &has_index)) != 0 || (rc = open_vault(r)) != 0 ||
+        (rc = rewrap_all(r)) != 0 || (rc = check_whole_vault_moved(r)) != 0)
         return rc;
     /* The log of the key in force gets the reindex line: the old one, or,
      * when an interrupted run archived it already, the new one (begun
@@ -374,7 +461,11 @@ static int rotate_with_lock(rotation *r)
     char result[128];
     snprintf(result, sizeof result, "committed old_key=%s new_key=%s rewrapped=%llu",
              r->rep->old_key_id, r->rep->new_key_id, (unsigned long long)r->rep->rewrapped);
-    return append_line(r->new_ring, log_path, "key_rotate", result);
+    /* Committed: a failure to log that is reported, not a failed rotation
+     * (running it again would start another one). */
+    if (append_line(r->new_ring, log_path, "key_rotate", result) != 0)
+        snprintf(r->rep->warning, sizeof r->rep->warning, "%s", sv_intake_last_error());
+    return 0;
 }
 
 int sv_rotate_key(const sv_rotate_options *o, sv_rotate_report *rep)

@@ -229,6 +229,8 @@ typedef struct sv_rotate_report {
     uint64_t already_new;          /* found under the new key (an earlier run) */
     sv_reindex_report reindex;     /* the index rebuilt under the new key */
     double seconds;
+    char warning[256];             /* committed, but the last audit line could not be
+                                      written (why); "" normally */
 } sv_rotate_report;
 
 /*
@@ -236,10 +238,12 @@ typedef struct sv_rotate_report {
  * key is in force and the old one is no longer needed; otherwise the old
  * key file is untouched and running it again resumes: SV_EEXIST (the
  * service or an ingest runs); SV_EINVAL ($CREDENTIALS_DIRECTORY, options);
- * SV_EKEY / SV_EAUTH (an object under neither key, or damaged: restore it
- * from a backup first; the message names the docid); the errors of key
- * loading, sv_reindex_run() and the audit log. The message is in
- * sv_intake_last_error().
+ * SV_EKEY (a fresh start with a key that is not the index's: nothing
+ * changed, no rotation pending); SV_EKEY / SV_EAUTH (an object under neither
+ * key, or damaged: restore it from a backup first; the message names the
+ * docid); SV_EAUTH (fewer objects moved than the index lists, or objects out
+ * of place: nothing committed); the errors of key loading, sv_reindex_run()
+ * and the audit log. The message is in sv_intake_last_error().
  */
 int sv_rotate_key(const sv_rotate_options *o, sv_rotate_report *rep);
 

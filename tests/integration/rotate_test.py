@@ -113,6 +113,25 @@ def main():
     check(rc == 3 and "stop it first" in err, "rotate-key beside the service: %d %s" % (rc, err))
     check(d.key_ids() == {old_id: count}, "a refused rotation changed objects")
 
+    # A key that is not this data directory's: refused, nothing pending.
+    other = os.path.join(work, "other")
+    check(subprocess.run([scanvault, "init", "--data", other], capture_output=True,
+                         env=d.env).returncode == 0, "init of another data directory")
+    rc, _, err = d.run("rotate-key", "-q", "--key", os.path.join(other, "keys", "scanvault.key"))
+    check(rc == 3 and "not the key" in err, "rotate-key with another key: %d %s" % (rc, err))
+    check(not os.path.exists(key_path + ".new"), "a wrong key left a pending rotation")
+    d.ok("find", next(iter(by_patient)))
+
+    # The vault's storage not mounted (objects/ empty): nothing committed.
+    objects = os.path.join(d.data, "vault", "objects")
+    os.rename(objects, objects + ".away")
+    os.mkdir(objects, 0o700)
+    rc, _, err = d.run("rotate-key", "-q")
+    check(rc == 1 and "mounted" in err, "rotate-key over an empty vault: %d %s" % (rc, err))
+    check(key_id_of_file(key_path) == old_id, "the key was replaced over an empty vault")
+    os.rmdir(objects)
+    os.rename(objects + ".away", objects)
+
     # Kill it while it re-wraps: at about a third, then about two thirds.
     # Objects are re-wrapped in the order of the vault's walk (fan-out
     # directory, then name): watching the one at the wanted position is
@@ -189,6 +208,20 @@ def main():
     os.remove(old_key)
     rc, _, _ = d.run("get", some, "-o", os.path.join(work, "y"))
     check(rc == 0, "get with the new key")
+    # A second rotation with an object out of its place: refused until it
+    # is back, so no document is left under a key that is then replaced.
+    victim = next(d.objects())
+    stray_dir = os.path.join(d.data, "vault", "objects", "zz")
+    os.makedirs(stray_dir, exist_ok=True)
+    os.rename(victim, os.path.join(stray_dir, os.path.basename(victim)))
+    rc, _, err = d.run("rotate-key", "-q")
+    check(rc == 1 and "fan-out" in err, "rotate-key with a misplaced object: %d %s" % (rc, err))
+    check(key_id_of_file(key_path) == new_id, "the key was replaced with an object out of place")
+    os.rename(os.path.join(stray_dir, os.path.basename(victim)), victim)
+    os.rmdir(stray_dir)
+    d.ok("rotate-key", "-q")
+    check(key_id_of_file(key_path) != new_id, "the second rotation did not commit")
+    d.ok("verify", "-q")
     print("rotate-key: %d objects, %d kills, then resumed to the new key %s" %
           (count, kills, new_id))
 
