@@ -15,9 +15,9 @@
 static const char config_usage[] =
     "usage: scanvault config check [FILE]\n"
     "\n"
-    "Read the configuration FILE (default: --config, $SCANVAULT_CONFIG, else\n"
-    "/etc/scanvault/scanvault.conf) exactly as 'scanvault run' and a SIGHUP\n"
-    "reload read it: every section and key, every value, the file's\n"
+    "Read the configuration FILE (default: $SCANVAULT_CONFIG, else\n"
+    "/etc/scanvault/scanvault.conf if it exists, else the built-in defaults are\n"
+    "checked) exactly as 'scanvault run' and a SIGHUP reload read it: every section and key, every value, the file's\n"
     "permissions, the known-MRN list it names and the key file's permissions.\n"
     "A mistake is reported as FILE:LINE: what is wrong (values are never\n"
     "echoed). Nothing is started and nothing is changed.\n"

@@ -166,6 +166,13 @@ static int take_new_key(rotation *r)
     }
     if ((rc = sv_keyring_generate(&r->new_ring)) != 0)
         return intake_fail(rc, "cannot make a new key: %s", sv_crypto_last_error());
+    /* An installation that keeps its key outside the data directory (a
+     * systemd credential) has no keys/ there yet. */
+    char keys_dir[SV_INTAKE_PATH_MAX];
+    if ((rc = intake_path(keys_dir, sizeof keys_dir, r->o->data_dir, "keys")) != 0)
+        return rc;
+    if ((rc = sv_durable_mkdir(keys_dir, 0700)) != 0)
+        return intake_fail(rc, "cannot make %s: %s", keys_dir, sv_crypto_last_error());
     if ((rc = sv_keyring_save(r->new_ring, r->new_path)) != 0)
         return intake_fail(rc, "cannot write the new key: %s", sv_crypto_last_error());
     return 0;
