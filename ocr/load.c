@@ -10,7 +10,11 @@
  *     IFDs and strips inside the file), because libpng and libjpeg pad a
  *     short file with grey and call it a warning;
  *   - TIFF pages are counted by following the IFD chain, stopping one past
- *     the page limit, so a 5000-page file is refused after 51 small reads.
+ *     the page limit, so a 5000-page file is refused after 51 small reads;
+ *   - a PNG's compressed image data is inflated here, into a small scratch
+ *     buffer, only as far as its header's rows need: libpng inflates every
+ *     byte after the last row too (an 8 MB file holding 8 GB of zeros after a
+ *     100 x 100 image took 17 s), so more than that is refused first.
  * Then Leptonica decodes one page at a time; each page is reduced to 8 bpp
  * grey before the next is decoded. Decisions: docs/ocr-loading.md.
  */
@@ -18,6 +22,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "load_internal.h"
 
@@ -34,6 +40,9 @@ typedef enum doc_format {
 /* Most scans in a progressive JPEG: libjpeg redoes work per scan, and a few
  * thousand tiny scans make a decode take minutes. Encoders write about 10. */
 #define JPEG_MAX_SCANS 256
+/* A PNG's compressed data may inflate to this much more than its rows hold
+ * (sloppy writers that libpng tolerates) before it is refused as corrupt. */
+#define PNG_EXTRA_DATA_MAX 65536u
 /* Resolutions outside this range (dots per inch) are treated as unknown. */
 #define PPI_MIN 50
 #define PPI_MAX 4800
@@ -173,10 +182,89 @@ static sv_ocr_reason check_png(const sv_ocr_rules *rules, const uint8_t *buf, si
     }
 }
 
+/* Bytes of filtered rows (a filter byte per row) the IHDR at buf + 16
+ * describes, over the seven Adam7 passes when interlaced; 0 for a colour type
+ * or bit depth PNG does not have. width and height are within the pixel
+ * limits here, so nothing overflows. */
+static uint64_t png_image_bytes(const uint8_t *buf)
+{
+    static const uint8_t channels_of_type[7] = {1, 0, 3, 1, 2, 0, 4};
+    static const uint8_t adam7[7][4] = {/* x0, y0, dx, dy */
+                                        {0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                                        {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+    static const uint8_t whole[1][4] = {{0, 0, 1, 1}};
+    uint64_t width = be32(buf + 16), height = be32(buf + 20);
+    uint8_t depth = buf[24], type = buf[25], interlace = buf[28];
+
+    if (type > 6 || channels_of_type[type] == 0 || depth == 0 || depth > 16 ||
+        (depth & (depth - 1)) != 0 || interlace > 1)
+        return 0;
+    uint64_t bits_per_pixel = (uint64_t)channels_of_type[type] * depth;
+    const uint8_t(*passes)[4] = interlace ? adam7 : whole;
+    size_t n_passes = interlace ? 7 : 1;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n_passes; i++) {
+        if (width <= passes[i][0] || height <= passes[i][1])
+            continue;
+        uint64_t pass_width = (width - passes[i][0] + passes[i][2] - 1) / passes[i][2];
+        uint64_t pass_height = (height - passes[i][1] + passes[i][3] - 1) / passes[i][3];
+        total += pass_height * (1 + (pass_width * bits_per_pixel + 7) / 8);
+    }
+    return total;
+}
+
+/* Inflate the IDAT chunks (inside the file: check_png walked them) into a
+ * scratch buffer and refuse more than the header's rows plus
+ * PNG_EXTRA_DATA_MAX. Whatever else is wrong with the data (a zlib error, a
+ * short stream, a bad checksum) stays libpng's verdict. */
+static sv_ocr_reason check_png_data(const uint8_t *buf, size_t len)
+{
+    uint64_t image_bytes = png_image_bytes(buf);
+    if (image_bytes == 0)
+        return SV_REASON_CORRUPT;
+    uint64_t limit = image_bytes + PNG_EXTRA_DATA_MAX;
+    uint8_t scratch[1 << 16];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK)
+        return SV_REASON_OCR_FAILED;
+    sv_ocr_reason reason = SV_REASON_NONE;
+    uint64_t inflated = 0;
+    int zrc = Z_OK;
+    for (size_t pos = 8;
+         zrc != Z_STREAM_END && len - pos >= 12 && memcmp(buf + pos + 4, "IEND", 4) != 0;) {
+        uint32_t chunk_len = be32(buf + pos);
+        if (memcmp(buf + pos + 4, "IDAT", 4) == 0) {
+            /* chunk_len < 2^31 (check_png), so it fits avail_in. */
+            z.next_in = (Bytef *)(uintptr_t)(buf + pos + 8);
+            z.avail_in = (uInt)chunk_len;
+            do {
+                z.next_out = scratch;
+                z.avail_out = sizeof scratch;
+                zrc = inflate(&z, Z_NO_FLUSH);
+                inflated += sizeof scratch - z.avail_out;
+                if (inflated > limit) {
+                    reason = SV_REASON_CORRUPT;
+                    goto out;
+                }
+            } while (zrc == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
+            if (zrc != Z_OK && zrc != Z_BUF_ERROR && zrc != Z_STREAM_END)
+                break; /* libpng's verdict */
+            zrc = zrc == Z_STREAM_END ? zrc : Z_OK;
+        }
+        pos += 12 + (size_t)chunk_len;
+    }
+out:
+    inflateEnd(&z);
+    return reason;
+}
+
 static sv_ocr_reason load_png(const sv_ocr_rules *rules, const uint8_t *buf, size_t len,
                               PIXA *pages)
 {
     sv_ocr_reason reason = check_png(rules, buf, len);
+    if (reason == SV_REASON_NONE)
+        reason = check_png_data(buf, len);
     if (reason != SV_REASON_NONE)
         return reason;
     PIX *pix = pixReadMemPng(buf, len);

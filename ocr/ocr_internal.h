@@ -88,6 +88,20 @@ struct sv_ocr_rules {
 #define OCR_KNOWN_MRNS_MAX 20000000u
 #define OCR_KNOWN_MRNS_FILE_MAX (512u * 1024u * 1024u)
 
+/*
+ * rules.c: the known-MRN list parser on bytes in memory (the file's contents)
+ * instead of the file at rules->known_mrns_path, for tests and fuzzing: the
+ * same parsing, checks and messages (which name known_mrns_path) as
+ * sv_ocr_rules_finish, under rules' length and check-digit settings. Replaces
+ * any list rules holds. piece > 0 hands the parser at most piece bytes at a
+ * time, as short reads would; 0 = as much as its buffer takes. The caller
+ * keeps buf. Returns 0 (rules->known_mrns sorted, at least one entry), or
+ * SV_ECONFIG with the message in err, SV_ENOMEM, SV_EINVAL; the list is
+ * empty after a failure.
+ */
+int ocr_rules_parse_known_mrns(sv_ocr_rules *rules, const uint8_t *buf, size_t len,
+                               size_t piece, char *err, size_t err_len);
+
 /* Exact-match search in the sorted known-MRN list. */
 bool ocr_rules_is_known_mrn(const sv_ocr_rules *rules, const char *digits);
 

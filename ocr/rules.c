@@ -488,6 +488,14 @@ bool ocr_rules_is_known_mrn(const sv_ocr_rules *rules, const char *digits)
 static int add_known_line(sv_ocr_rules *rules, char *line, size_t len, size_t line_no,
                           size_t *cap, char *err, size_t err_len)
 {
+    /* The checks below read the line as a C string: a NUL byte would cut it
+     * short and let "12345678<NUL>junk" (a record padded with NULs, a
+     * UTF-16 export) pass as 12345678. A text file has none. */
+    if (memchr(line, '\0', len) != NULL)
+        return fail(err, err_len,
+                    "[mrn] known_mrns: line %zu has a NUL byte; save the list as plain text "
+                    "(not UTF-16)",
+                    line_no);
     while (len > 0 && isspace((unsigned char)line[len - 1]))
         len--;
     line[len] = '\0';
@@ -520,33 +528,46 @@ static int add_known_line(sv_ocr_rules *rules, char *line, size_t len, size_t li
     return 0;
 }
 
-static int load_known_mrns(sv_ocr_rules *rules, char *err, size_t err_len)
+/* Where the list's bytes come from: up to cap bytes into buf; returns how
+ * many (0 at the end), or -1 with errno set. */
+typedef ssize_t (*known_source)(void *ctx, char *buf, size_t cap);
+
+static ssize_t read_known_fd(void *ctx, char *buf, size_t cap)
+{
+    return read(*(const int *)ctx, buf, cap);
+}
+
+typedef struct known_memory {
+    const uint8_t *buf;
+    size_t len, pos;
+    size_t piece; /* most bytes handed out at a time; 0 = no limit */
+} known_memory;
+
+static ssize_t read_known_memory(void *ctx, char *buf, size_t cap)
+{
+    known_memory *m = ctx;
+    size_t n = m->len - m->pos;
+    if (n > cap)
+        n = cap;
+    if (m->piece > 0 && n > m->piece)
+        n = m->piece;
+    if (n > 0)
+        memcpy(buf, m->buf + m->pos, n);
+    m->pos += n;
+    return (ssize_t)n;
+}
+
+/* The list's bytes, as source gives them, line by line into rules (sorted
+ * at the end). Messages name rules->known_mrns_path. On failure the list is
+ * empty. */
+static int parse_known_mrns(sv_ocr_rules *rules, known_source source, void *ctx, char *err,
+                            size_t err_len)
 {
     int rc = 0;
     size_t cap = 0, line_no = 0, used = 0;
     char buf[1 << 16];
-    int fd = open(rules->known_mrns_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail(err, err_len, "[mrn] known_mrns: cannot open %s: %s",
-                    rules->known_mrns_path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = fail(err, err_len, "[mrn] known_mrns: %s is not a regular file",
-                  rules->known_mrns_path);
-        goto out;
-    }
-    if ((st.st_mode & S_IWOTH) != 0) {
-        rc = fail(err, err_len, "[mrn] known_mrns: %s is writable by every user; chmod o-w it",
-                  rules->known_mrns_path);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > OCR_KNOWN_MRNS_FILE_MAX) {
-        rc = fail(err, err_len, "[mrn] known_mrns: %s is larger than %u MiB",
-                  rules->known_mrns_path, OCR_KNOWN_MRNS_FILE_MAX >> 20);
-        goto out;
-    }
     for (;;) {
-        ssize_t got = read(fd, buf + used, sizeof buf - 1 - used);
+        ssize_t got = source(ctx, buf + used, sizeof buf - 1 - used);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -581,10 +602,50 @@ static int load_known_mrns(sv_ocr_rules *rules, char *err, size_t err_len)
     qsort(rules->known_mrns, rules->n_known_mrns, sizeof rules->known_mrns[0], compare_mrn);
 out:
     memset(buf, 0, sizeof buf);
-    close(fd);
     if (rc != 0)
         free_known_mrns(rules);
     return rc;
+}
+
+static int load_known_mrns(sv_ocr_rules *rules, char *err, size_t err_len)
+{
+    int rc = 0;
+    int fd = open(rules->known_mrns_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(err, err_len, "[mrn] known_mrns: cannot open %s: %s",
+                    rules->known_mrns_path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = fail(err, err_len, "[mrn] known_mrns: %s is not a regular file",
+                  rules->known_mrns_path);
+        goto out;
+    }
+    if ((st.st_mode & S_IWOTH) != 0) {
+        rc = fail(err, err_len, "[mrn] known_mrns: %s is writable by every user; chmod o-w it",
+                  rules->known_mrns_path);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > OCR_KNOWN_MRNS_FILE_MAX) {
+        rc = fail(err, err_len, "[mrn] known_mrns: %s is larger than %u MiB",
+                  rules->known_mrns_path, OCR_KNOWN_MRNS_FILE_MAX >> 20);
+        goto out;
+    }
+    rc = parse_known_mrns(rules, read_known_fd, &fd, err, err_len);
+out:
+    close(fd);
+    return rc;
+}
+
+int ocr_rules_parse_known_mrns(sv_ocr_rules *rules, const uint8_t *buf, size_t len,
+                               size_t piece, char *err, size_t err_len)
+{
+    if (err != NULL && err_len > 0)
+        err[0] = '\0';
+    if (rules == NULL || (buf == NULL && len > 0))
+        return SV_EINVAL;
+    free_known_mrns(rules);
+    known_memory memory = {buf, len, 0, piece};
+    return parse_known_mrns(rules, read_known_memory, &memory, err, err_len);
 }
 
 int sv_ocr_rules_finish(sv_ocr_rules *rules, char *err, size_t err_len)

@@ -13,3 +13,9 @@ target_compile_definitions(test_config PRIVATE SV_SOURCE_DIR="${CMAKE_SOURCE_DIR
 sv_fuzz_target(fuzz_config SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_config.c
                LIBS sv_intake sv_ocr CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/config
                SECONDS 12)
+
+# The known-MRN list parser (the bytes of the file [mrn] known_mrns names),
+# in memory through ocr_rules_parse_known_mrns.
+sv_fuzz_target(fuzz_known_mrns SOURCES ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_known_mrns.c
+               LIBS sv_ocr CORPUS ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/known_mrns
+               SECONDS 10)
