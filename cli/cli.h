@@ -75,6 +75,75 @@ int cli_open_store(const sv_intake_settings *settings, bool read_only, sv_store 
  * Returns an exit code; the error is printed. */
 int cli_open_data_read_only(const char *config_path, const char *data_dir, const char *key_file,
                             sv_store **out);
+/* ---- through the service or directly (session.c; docs/access.md) ----
+ *
+ * find, get, review, status, list, stats, verify, audit and export ask the
+ * running service over its socket, so the person running them needs no
+ * access to the key, the vault or the index. When no service answers (or
+ * --direct), they open the data directory themselves (direct mode, for the
+ * service user and offline work), and say so on standard error. */
+
+/* getopt_long codes of the two options every such command takes. */
+enum { CLI_OPT_SOCKET = 0x100, CLI_OPT_DIRECT = 0x101 };
+#define CLI_SESSION_OPTIONS                                          \
+    {"socket", required_argument, NULL, CLI_OPT_SOCKET},             \
+    {"direct", no_argument, NULL, CLI_OPT_DIRECT}
+/* Their lines in a --help text. */
+#define CLI_SESSION_HELP                                                            \
+    "  --socket PATH  the service's socket (default: $SCANVAULT_SOCKET, else\n"     \
+    "                 [access] socket of the configuration)\n"                     \
+    "  --direct       open the data directory here even when the service runs\n"   \
+    "                 (needs the key: the service user, offline work)\n"
+
+/* What the command line says about where the data is. */
+typedef struct cli_target {
+    const char *config_path, *data_dir, *key_file, *socket_path;
+    bool is_direct;
+} cli_target;
+
+/* Handle CLI_OPT_SOCKET / CLI_OPT_DIRECT into t; false for another code. */
+bool cli_target_option(cli_target *t, int opt, const char *arg);
+
+/* How the data is reached: exactly one of client and store is set. */
+typedef struct cli_session {
+    sv_client *client;         /* through the service */
+    sv_store *store;           /* direct mode */
+    sv_ocr_rules *rules;       /* the configuration's rules; NULL when the file
+                                  could not be read (possible through the service) */
+    sv_intake_settings settings;
+    int load_rc;               /* why the configuration could not be read ... */
+    char load_error[512];      /* ... and the message */
+} cli_session;
+
+/* What direct mode opens. */
+typedef enum cli_direct {
+    CLI_DIRECT_READ_ONLY = 0,  /* the store, index read-only */
+    CLI_DIRECT_READ_WRITE = 1, /* the store */
+    CLI_DIRECT_NOTHING = 2     /* only the configuration (status) */
+} cli_direct;
+
+/*
+ * Reach the data: the service's socket unless t->is_direct, else (no service
+ * listening, or one that serves another data directory) the data directory
+ * opened with its key as `direct` says, after one line on standard error
+ * (none for CLI_DIRECT_NOTHING, which uses no key). Returns an exit code;
+ * the error is printed.
+ */
+int cli_session_open(const cli_target *t, cli_direct direct, cli_session *s);
+/* The same in two steps, for commands that check their arguments against
+ * the rules before anything is opened or asked: load the configuration
+ * (s->rules NULL when it cannot be read; never fails), then reach the data
+ * (returns as cli_session_open; closes s on failure). */
+void cli_session_load(const cli_target *t, cli_session *s);
+int cli_session_reach(const cli_target *t, cli_direct direct, cli_session *s);
+/* Close what cli_session_open opened. */
+void cli_session_close(cli_session *s);
+/* Print the message of a failed call and give its exit code: through the
+ * service, a refusal (SV_EPERM: role or hourly cap), a busy or lost service
+ * (SV_ETIMEOUT, SV_ETRUNC) or a protocol error (SV_EFORMAT, SV_EVERSION) is
+ * an environment error (3); anything else is other_code. */
+int cli_session_failed(const cli_session *s, int rc, int other_code);
+
 /* Writes a file's content to fd; returns an exit code (the error printed). */
 typedef int (*cli_writer_fn)(int fd, void *ctx);
 /* Create out_path (mode 0600; it must not exist) with what write_fn writes:

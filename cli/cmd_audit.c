@@ -48,12 +48,19 @@ static const char audit_usage[] =
     "                   \"user\", \"action\", \"docid\", \"result\"} (docid and\n"
     "                   result null for '-'); verify: one JSON object, the summary\n"
     "  --data DIR, --config FILE, --key FILE   as for 'scanvault ingest'\n"
+    "  --socket PATH    the service's socket (default: $SCANVAULT_SOCKET, else\n"
+    "                   [access] socket of the configuration)\n"
+    "  --direct         open the data directory here even when the service runs\n"
+    "                   (needs the key: the service user, offline work)\n"
     "  -h, --help       this text\n"
+    "\n"
+    "When the service runs, both go through its socket (admin role); otherwise\n"
+    "the data directory is opened here (direct mode).\n"
     "\n"
     "Exit status: 0 every line verified (and the anchor and the archives held);\n"
     "1 the chain is broken, the anchor or an archive does not match, or this\n"
     "command could not be audited; 2 usage error; 3 environment error (data\n"
-    "directory, key, the log unreadable).\n";
+    "directory, key, the log unreadable, refused by the service).\n";
 
 /* The command line, parsed. */
 typedef struct audit_args {
@@ -62,7 +69,7 @@ typedef struct audit_args {
     sv_store_audit_filter filter;
     bool has_filter;
     sv_store_audit_verify_options verify;
-    const char *data_dir, *config_path, *key_file;
+    cli_target target;
 } audit_args;
 
 static void mac_hex(const uint8_t mac[SV_AUDIT_MAC_LEN], char out[2 * SV_AUDIT_MAC_LEN + 1])
@@ -271,6 +278,13 @@ static void explain(const sv_store_audit_report *r)
     }
 }
 
+/* A refusal or a lost service: nothing was read, no summary to show. */
+static bool is_refused(const cli_session *s, int rc)
+{
+    return s->client != NULL && (rc == SV_EPERM || rc == SV_ETIMEOUT || rc == SV_ETRUNC ||
+                                 rc == SV_EFORMAT || rc == SV_EVERSION);
+}
+
 static int exit_code(int rc, const sv_store_audit_report *r)
 {
     if (rc == 0)
@@ -282,13 +296,16 @@ static int exit_code(int rc, const sv_store_audit_report *r)
     return SV_EXIT_FAILURE;
 }
 
-static int run_audit(sv_store *store, const audit_args *a)
+static int run_audit(cli_session *s, const audit_args *a)
 {
     sv_store_audit_report report;
     print_state ps = {.as_json = a->as_json};
-    int rc = sv_store_audit_read(store, a->has_filter ? &a->filter : NULL, print_line, &ps,
-                                 &report);
+    const sv_store_audit_filter *f = a->has_filter ? &a->filter : NULL;
+    int rc = s->client != NULL ? sv_client_audit_read(s->client, f, print_line, &ps, &report)
+                               : sv_store_audit_read(s->store, f, print_line, &ps, &report);
     fflush(stdout);
+    if (is_refused(s, rc))
+        return cli_session_failed(s, rc, SV_EXIT_ENV);
     if (rc != 0) {
         cli_error("%s", sv_intake_last_error());
         explain(&report);
@@ -296,16 +313,20 @@ static int run_audit(sv_store *store, const audit_args *a)
     return exit_code(rc, &report);
 }
 
-static int run_verify(sv_store *store, const audit_args *a)
+static int run_verify(cli_session *s, const audit_args *a)
 {
     sv_store_audit_report report;
     sv_store_audit_verify_options v = a->verify;
     v.notable = a->as_json ? NULL : print_notable;
-    int rc = sv_store_audit_verify(store, &v, &report);
+    int rc = s->client != NULL ? sv_client_audit_verify(s->client, &v, &report)
+                               : sv_store_audit_verify(s->store, &v, &report);
+    if (is_refused(s, rc))
+        return cli_session_failed(s, rc, SV_EXIT_ENV);
     if (a->as_json)
         print_summary_json(&report, rc != 0 ? sv_intake_last_error() : NULL);
     else
-        print_summary_text(&report, sv_store_data_dir(store));
+        print_summary_text(&report, s->client != NULL ? sv_client_data_dir(s->client)
+                                                      : sv_store_data_dir(s->store));
     fflush(stdout);
     if (rc != 0) {
         cli_error("%s", sv_intake_last_error());
@@ -327,6 +348,7 @@ static int parse_args(int argc, char **argv, audit_args *a, bool *is_help)
                                             {"config", required_argument, NULL, 'c'},
                                             {"key", required_argument, NULL, 'k'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
     bool has_anchor = false;
     int opt;
@@ -362,11 +384,15 @@ static int parse_args(int argc, char **argv, audit_args *a, bool *is_help)
             has_anchor = true;
             break;
         case 'j': a->as_json = true; break;
-        case 'd': a->data_dir = optarg; break;
-        case 'c': a->config_path = optarg; break;
-        case 'k': a->key_file = optarg; break;
+        case 'd': a->target.data_dir = optarg; break;
+        case 'c': a->target.config_path = optarg; break;
+        case 'k': a->target.key_file = optarg; break;
         case 'h': *is_help = true; return SV_EXIT_OK;
-        default: fputs(audit_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&a->target, opt, optarg))
+                break;
+            fputs(audit_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (argc - optind == 1 && strcmp(argv[optind], "verify") == 0) {
@@ -403,21 +429,14 @@ int cmd_audit(int argc, char **argv)
     }
     if (code != SV_EXIT_OK)
         return code;
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
-    code = cli_load_config(a.config_path, &rules, &settings);
-    sv_ocr_rules_destroy(rules); /* only the storage settings are needed */
-    if (code == SV_EXIT_OK)
-        code = cli_apply_storage_options(&settings, a.data_dir, a.key_file);
-    /* Opened for writing: the command appends its own audit line, and a data
-     * directory where nothing was ingested yet gets its (empty) index, so
-     * the log can be read before the first document. */
-    sv_store *store = NULL;
-    if (code == SV_EXIT_OK)
-        code = cli_open_store(&settings, false, &store);
+    /* Direct mode opens for writing: the command appends its own audit line,
+     * and a data directory where nothing was ingested yet gets its (empty)
+     * index, so the log can be read before the first document. */
+    cli_session s;
+    code = cli_session_open(&a.target, CLI_DIRECT_READ_WRITE, &s);
     if (code != SV_EXIT_OK)
         return code;
-    code = a.is_verify ? run_verify(store, &a) : run_audit(store, &a);
-    sv_store_destroy(store);
+    code = a.is_verify ? run_verify(&s, &a) : run_audit(&s, &a);
+    cli_session_close(&s);
     return code;
 }

@@ -96,6 +96,15 @@ static void print_settings(const sv_intake_settings *s)
     printf("[intake] settle_seconds = %u, rescan_seconds = %u, inotify = %s\n",
            s->settle_seconds, s->rescan_seconds, s->use_inotify ? "true" : "false");
     printf("[service] log_level = %s\n", log_level_name(s->log_level));
+    printf("[access] socket = %s (group %s)\n", s->access_socket,
+           s->access_socket_group[0] ? s->access_socket_group : "(the service's)");
+    printf("[access] roles: admin = %s; clerk = %s; reviewer = %s\n",
+           s->access_admin_groups[0] ? s->access_admin_groups : "(none)",
+           s->access_clerk_groups[0] ? s->access_clerk_groups : "(none)",
+           s->access_reviewer_groups[0] ? s->access_reviewer_groups : "(none)");
+    printf("[access] documents per hour: admin %u, clerk %u, reviewer %u (0: no cap)\n",
+           s->access_admin_docs_per_hour, s->access_clerk_docs_per_hour,
+           s->access_reviewer_docs_per_hour);
     printf("[mrn], [types], [ocr]: valid\n");
 }
 

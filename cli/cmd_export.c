@@ -38,13 +38,19 @@ static const char export_usage[] =
     "  --json         print the summary as one JSON object: {\"docs\", \"bytes\",\n"
     "                 \"directory\", \"manifest\"}\n"
     "  --data DIR, --config FILE, --key FILE   as for 'scanvault ingest'\n"
+    CLI_SESSION_HELP
     "  -h, --help     this text\n"
+    "\n"
+    "When the service runs, it checks, audits and sends the documents through\n"
+    "its socket (admin role; each document counts against the role's hourly\n"
+    "cap) and this command writes DIR; the service never writes decrypted bytes\n"
+    "to disk. Otherwise the data directory is opened here (direct mode).\n"
     "\n"
     "Exit status: 0 exported; 1 nothing exported: no filed document for this MRN\n"
     "(and filters), a damaged document, a write error or an interruption (nothing\n"
     "is left behind); 2 usage error (no -o, DIR exists, an MRN that is not\n"
     "well-formed); 3 environment error (data directory, key, DIR's parent not\n"
-    "writable).\n";
+    "writable, refused by the service).\n";
 
 static volatile sig_atomic_t is_stop_requested;
 
@@ -166,17 +172,19 @@ int cmd_export(int argc, char **argv)
                                             {"to", required_argument, NULL, 'u'},
                                             {"json", no_argument, NULL, 'j'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
-    const char *data_dir = NULL, *config_path = NULL, *key_file = NULL, *out_dir = NULL;
+    cli_target t = {0};
+    const char *out_dir = NULL;
     sv_index_filter filter = {0};
     bool as_json = false, has_filter = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
         switch (opt) {
-        case 'd': data_dir = optarg; break;
-        case 'c': config_path = optarg; break;
-        case 'k': key_file = optarg; break;
+        case 'd': t.data_dir = optarg; break;
+        case 'c': t.config_path = optarg; break;
+        case 'k': t.key_file = optarg; break;
         case 'o': out_dir = optarg; break;
         case 't':
             if (!sv_index_type_ok(optarg)) {
@@ -198,7 +206,11 @@ int cmd_export(int argc, char **argv)
             break;
         case 'j': as_json = true; break;
         case 'h': fputs(export_usage, stdout); return SV_EXIT_OK;
-        default: fputs(export_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&t, opt, optarg))
+                break;
+            fputs(export_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (argc - optind != 1) {
@@ -215,24 +227,24 @@ int cmd_export(int argc, char **argv)
         return SV_EXIT_USAGE;
     }
     const char *mrn = argv[optind];
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
-    sv_store *store = NULL;
-    int code = cli_load_config(config_path, &rules, &settings);
-    if (code != SV_EXIT_OK)
-        return code;
-    /* Check the MRN and DIR before opening anything: a typo is a usage error. */
-    char digits[SV_MRN_MAX + 1];
-    sv_ocr_reason why = sv_ocr_check_mrn(rules, mrn, digits);
-    memset(digits, 0, sizeof digits);
-    if (why != SV_REASON_NONE && why != SV_REASON_UNKNOWN_MRN) {
-        cli_error("the MRN given is not well-formed: %s", sv_ocr_reason_words(why));
-        code = SV_EXIT_USAGE;
-        goto out;
+    /* Check the MRN and DIR before anything is opened or asked: a typo is a
+     * usage error. (Through the service, with a configuration this user
+     * cannot read, the service checks the MRN.) */
+    cli_session s;
+    int code = SV_EXIT_OK;
+    cli_session_load(&t, &s);
+    if (s.rules != NULL) {
+        char digits[SV_MRN_MAX + 1];
+        sv_ocr_reason why = sv_ocr_check_mrn(s.rules, mrn, digits);
+        memset(digits, 0, sizeof digits);
+        if (why != SV_REASON_NONE && why != SV_REASON_UNKNOWN_MRN) {
+            cli_error("the MRN given is not well-formed: %s", sv_ocr_reason_words(why));
+            code = SV_EXIT_USAGE;
+            goto out;
+        }
     }
     if ((code = check_target(out_dir)) != SV_EXIT_OK ||
-        (code = cli_apply_storage_options(&settings, data_dir, key_file)) != SV_EXIT_OK ||
-        (code = cli_open_store(&settings, true, &store)) != SV_EXIT_OK)
+        (code = cli_session_reach(&t, CLI_DIRECT_READ_ONLY, &s)) != SV_EXIT_OK)
         goto out;
     export_progress progress = {.is_terminal = isatty(STDERR_FILENO) == 1};
     sv_store_export_options opts = {.filter = has_filter ? &filter : NULL,
@@ -241,18 +253,17 @@ int cmd_export(int argc, char **argv)
     sv_store_export_summary summary;
     struct sigaction saved[N_STOP_SIGNALS];
     catch_stop_signals(saved);
-    int rc = sv_store_export(store, rules, mrn, out_dir, &opts, &summary);
+    int rc = s.client != NULL ? sv_client_export(s.client, mrn, out_dir, &opts, &summary)
+                              : sv_store_export(s.store, s.rules, mrn, out_dir, &opts, &summary);
     restore_signals(saved);
     if (rc != 0) {
         if (progress.is_line_open)
             fputc('\n', stderr);
-        cli_error("%s", sv_intake_last_error());
-        code = exit_code_for(rc);
+        code = cli_session_failed(&s, rc, exit_code_for(rc));
         goto out;
     }
     print_summary(&summary, out_dir, as_json);
 out:
-    sv_store_destroy(store);
-    sv_ocr_rules_destroy(rules);
+    cli_session_close(&s);
     return code;
 }

@@ -25,10 +25,15 @@ static const char find_usage[] =
     "  --json         one JSON object: {\"count\", \"documents\": [{\"docid\", \"type\",\n"
     "                 \"intake_time\", \"intake_date\", \"pages\", \"size\"}]}\n"
     "  --data DIR, --config FILE, --key FILE   as for 'scanvault ingest'\n"
+    CLI_SESSION_HELP
     "  -h, --help     this text\n"
     "\n"
+    "When the service runs, the search goes through its socket and needs the clerk\n"
+    "or admin role; otherwise the data directory is opened here (direct mode).\n"
+    "\n"
     "Exit status: 0 searched (also when nothing was found); 2 usage error (also an\n"
-    "MRN that is not well-formed); 3 environment error.\n";
+    "MRN that is not well-formed); 3 environment error (also: refused by the\n"
+    "service).\n";
 
 static void print_docs_json(const sv_store_doc *docs, size_t n)
 {
@@ -69,17 +74,18 @@ int cmd_find(int argc, char **argv)
                                             {"to", required_argument, NULL, 'u'},
                                             {"json", no_argument, NULL, 'j'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
-    const char *data_dir = NULL, *config_path = NULL, *key_file = NULL;
+    cli_target t = {0};
     sv_index_filter filter = {0};
     bool as_json = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
-        case 'd': data_dir = optarg; break;
-        case 'c': config_path = optarg; break;
-        case 'k': key_file = optarg; break;
+        case 'd': t.data_dir = optarg; break;
+        case 'c': t.config_path = optarg; break;
+        case 'k': t.key_file = optarg; break;
         case 't':
             if (!sv_index_type_ok(optarg)) {
                 cli_error("--type takes a type name such as lab_report (a-z and '_')");
@@ -97,7 +103,11 @@ int cmd_find(int argc, char **argv)
             break;
         case 'j': as_json = true; break;
         case 'h': fputs(find_usage, stdout); return SV_EXIT_OK;
-        default: fputs(find_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&t, opt, optarg))
+                break;
+            fputs(find_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (argc - optind != 1) {
@@ -109,29 +119,31 @@ int cmd_find(int argc, char **argv)
         cli_error("--from is after --to");
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
-    sv_store *store = NULL;
+    cli_session s;
     sv_store_doc *docs = NULL;
     size_t n = 0;
-    int code = cli_load_config(config_path, &rules, &settings);
-    if (code != SV_EXIT_OK)
-        return code;
-    /* Check the MRN before opening anything: a typo is a usage error. */
-    char digits[SV_MRN_MAX + 1];
-    sv_ocr_reason why = sv_ocr_check_mrn(rules, argv[optind], digits);
-    memset(digits, 0, sizeof digits);
-    if (why != SV_REASON_NONE && why != SV_REASON_UNKNOWN_MRN) {
-        cli_error("the MRN given is not well-formed: %s", sv_ocr_reason_words(why));
-        code = SV_EXIT_USAGE;
-        goto out;
+    int code = SV_EXIT_OK;
+    cli_session_load(&t, &s);
+    /* Check the MRN before anything is opened or asked: a typo is a usage
+     * error. (The service checks it too, with its rules, when this
+     * configuration could not be read.) */
+    if (s.rules != NULL) {
+        char digits[SV_MRN_MAX + 1];
+        sv_ocr_reason why = sv_ocr_check_mrn(s.rules, argv[optind], digits);
+        memset(digits, 0, sizeof digits);
+        if (why != SV_REASON_NONE && why != SV_REASON_UNKNOWN_MRN) {
+            cli_error("the MRN given is not well-formed: %s", sv_ocr_reason_words(why));
+            code = SV_EXIT_USAGE;
+            goto out;
+        }
     }
-    if ((code = cli_apply_storage_options(&settings, data_dir, key_file)) != SV_EXIT_OK ||
-        (code = cli_open_store(&settings, true, &store)) != SV_EXIT_OK)
+    if ((code = cli_session_reach(&t, CLI_DIRECT_READ_ONLY, &s)) != SV_EXIT_OK)
         goto out;
-    if (sv_store_find(store, rules, argv[optind], &filter, &docs, &n) != 0) {
-        cli_error("%s", sv_intake_last_error());
-        code = SV_EXIT_ENV;
+    int rc = s.client != NULL ? sv_client_find(s.client, argv[optind], &filter, &docs, &n)
+                              : sv_store_find(s.store, s.rules, argv[optind], &filter, &docs, &n);
+    if (rc != 0) {
+        code = cli_session_failed(&s, rc, s.client != NULL && rc == SV_EINVAL ? SV_EXIT_USAGE
+                                                                             : SV_EXIT_ENV);
         goto out;
     }
     if (as_json)
@@ -140,7 +152,6 @@ int cmd_find(int argc, char **argv)
         print_docs_table(docs, n);
 out:
     free(docs);
-    sv_store_destroy(store);
-    sv_ocr_rules_destroy(rules);
+    cli_session_close(&s);
     return code;
 }

@@ -25,10 +25,16 @@ static const char get_usage[] =
     "                 it appears only once complete). '-' or no -o: standard\n"
     "                 output, which must not be a terminal\n"
     "  --data DIR, --config FILE, --key FILE   as for 'scanvault ingest'\n"
+    CLI_SESSION_HELP
     "  -h, --help     this text\n"
     "\n"
+    "When the service runs, the document comes through its socket (clerk or admin\n"
+    "role; it counts against the role's hourly cap) and this command writes it;\n"
+    "otherwise the data directory is opened here (direct mode).\n"
+    "\n"
     "Exit status: 0 written; 1 the document is damaged or could not be written;\n"
-    "2 usage error; 3 environment error (data directory, key, no such document).\n";
+    "2 usage error; 3 environment error (data directory, key, no such document,\n"
+    "refused by the service).\n";
 
 /* A temp file beside out_path, for writing the document before it appears
  * under its name. */
@@ -82,18 +88,21 @@ int cli_write_new_file(const char *out_path, cli_writer_fn write_fn, void *ctx)
 }
 
 typedef struct get_job {
-    sv_store *store;
+    const cli_session *session;
     const char *docid;
 } get_job;
 
 static int write_document(int fd, void *ctx)
 {
     const get_job *job = ctx;
-    int rc = sv_store_get(job->store, job->docid, fd, NULL);
+    int rc = job->session->client != NULL ? sv_client_get(job->session->client, job->docid, fd)
+                                          : sv_store_get(job->session->store, job->docid, fd,
+                                                         NULL);
     if (rc == 0)
         return SV_EXIT_OK;
-    cli_error("%s", sv_intake_last_error());
-    return rc == SV_ENOTFOUND || rc == SV_EINVAL ? SV_EXIT_ENV : SV_EXIT_FAILURE;
+    return cli_session_failed(job->session, rc,
+                              rc == SV_ENOTFOUND || rc == SV_EINVAL ? SV_EXIT_ENV
+                                                                    : SV_EXIT_FAILURE);
 }
 
 int cmd_get(int argc, char **argv)
@@ -103,18 +112,24 @@ int cmd_get(int argc, char **argv)
                                             {"key", required_argument, NULL, 'k'},
                                             {"output", required_argument, NULL, 'o'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
-    const char *data_dir = NULL, *config_path = NULL, *key_file = NULL, *out_path = NULL;
+    cli_target t = {0};
+    const char *out_path = NULL;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
         switch (opt) {
-        case 'd': data_dir = optarg; break;
-        case 'c': config_path = optarg; break;
-        case 'k': key_file = optarg; break;
+        case 'd': t.data_dir = optarg; break;
+        case 'c': t.config_path = optarg; break;
+        case 'k': t.key_file = optarg; break;
         case 'o': out_path = optarg; break;
         case 'h': fputs(get_usage, stdout); return SV_EXIT_OK;
-        default: fputs(get_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&t, opt, optarg))
+                break;
+            fputs(get_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (argc - optind != 1) {
@@ -132,20 +147,20 @@ int cmd_get(int argc, char **argv)
         cli_error("standard output is a terminal; give -o FILE");
         return SV_EXIT_USAGE;
     }
-    sv_store *store = NULL;
-    int code = cli_open_data_read_only(config_path, data_dir, key_file, &store);
+    cli_session s;
+    int code = cli_session_open(&t, CLI_DIRECT_READ_ONLY, &s);
     if (code != SV_EXIT_OK)
         return code;
     if (!to_stdout) {
-        get_job job = {store, docid};
+        get_job job = {&s, docid};
         code = cli_write_new_file(out_path, write_document, &job);
     } else {
-        int rc = sv_store_get(store, docid, STDOUT_FILENO, NULL);
-        if (rc != 0) {
-            cli_error("%s", sv_intake_last_error());
-            code = rc == SV_ENOTFOUND ? SV_EXIT_ENV : SV_EXIT_FAILURE;
-        }
+        int rc = s.client != NULL ? sv_client_get(s.client, docid, STDOUT_FILENO)
+                                  : sv_store_get(s.store, docid, STDOUT_FILENO, NULL);
+        if (rc != 0)
+            code = cli_session_failed(&s, rc,
+                                      rc == SV_ENOTFOUND ? SV_EXIT_ENV : SV_EXIT_FAILURE);
     }
-    sv_store_destroy(store);
+    cli_session_close(&s);
     return code;
 }

@@ -21,9 +21,14 @@ static const char list_usage[] =
     "  --json         one JSON object per document and line: {\"docid\", \"state\",\n"
     "                 \"reason\", \"type\", \"pages\", \"size\", \"intake_time\", \"intake_date\"}\n"
     "  --data DIR, --config FILE, --key FILE   as for 'scanvault ingest'\n"
+    CLI_SESSION_HELP
     "  -h, --help     this text\n"
     "\n"
-    "Exit status: 0 listed; 2 usage error; 3 environment error.\n";
+    "When the service runs, the listing comes through its socket (admin role);\n"
+    "otherwise the data directory is opened here (direct mode).\n"
+    "\n"
+    "Exit status: 0 listed; 2 usage error; 3 environment error (also: refused by\n"
+    "the service).\n";
 
 static int print_document(const char *docid, const sv_index_record *rec, void *ctx)
 {
@@ -55,8 +60,9 @@ int cmd_list(int argc, char **argv)
                                             {"config", required_argument, NULL, 'c'},
                                             {"key", required_argument, NULL, 'k'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
-    const char *data_dir = NULL, *config_path = NULL, *key_file = NULL;
+    cli_target t = {0};
     sv_index_state state = SV_INDEX_QUARANTINED;
     bool as_json = false;
     int opt;
@@ -78,28 +84,32 @@ int cmd_list(int argc, char **argv)
             }
             break;
         case 'j': as_json = true; break;
-        case 'd': data_dir = optarg; break;
-        case 'c': config_path = optarg; break;
-        case 'k': key_file = optarg; break;
+        case 'd': t.data_dir = optarg; break;
+        case 'c': t.config_path = optarg; break;
+        case 'k': t.key_file = optarg; break;
         case 'h': fputs(list_usage, stdout); return SV_EXIT_OK;
-        default: fputs(list_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&t, opt, optarg))
+                break;
+            fputs(list_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (optind != argc) {
         cli_error("list takes no arguments");
         return SV_EXIT_USAGE;
     }
-    sv_store *store = NULL;
-    int code = cli_open_data_read_only(config_path, data_dir, key_file, &store);
+    cli_session s;
+    int code = cli_session_open(&t, CLI_DIRECT_READ_ONLY, &s);
     if (code != SV_EXIT_OK)
         return code;
     if (!as_json)
         printf("%-26s %-11s %-22s %-17s %5s %10s  %s\n", "DOCID", "STATE", "REASON", "TYPE",
                "PAGES", "BYTES", "INTAKE (UTC)");
-    if (sv_store_list(store, state, print_document, &as_json) != 0) {
-        cli_error("%s", sv_intake_last_error());
-        code = SV_EXIT_ENV;
-    }
-    sv_store_destroy(store);
+    int rc = s.client != NULL ? sv_client_list(s.client, state, print_document, &as_json)
+                              : sv_store_list(s.store, state, print_document, &as_json);
+    if (rc != 0)
+        code = cli_session_failed(&s, rc, SV_EXIT_ENV);
+    cli_session_close(&s);
     return code;
 }

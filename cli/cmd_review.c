@@ -19,7 +19,8 @@ static const char review_usage[] =
     "       scanvault review assign DOCID MRN [--confirm MRN] [--type TYPE]\n"
     "       scanvault review reject DOCID --reason TEXT\n"
     "       scanvault review reassign DOCID NEW_MRN [--confirm MRN]\n"
-    "  each also takes --data DIR, --config FILE, --key FILE (as for 'scanvault ingest')\n"
+    "  each also takes --data DIR, --config FILE, --key FILE (as for 'scanvault ingest'),\n"
+    "  --socket PATH and --direct (below)\n"
     "\n"
     "The review queue holds the documents scanvault would not file on its own\n"
     "(no MRN, two different MRNs, a doubtful read, ...).\n"
@@ -46,15 +47,21 @@ static const char review_usage[] =
     "            filing.\n"
     "\n"
     "Every look and every decision is audited with your user name; the audit\n"
-    "log holds docids and blind values, never an MRN. Decisions may be taken\n"
-    "while the service runs.\n"
+    "log holds docids and blind values, never an MRN. When the service runs,\n"
+    "each command goes through its socket: list, show, assign and reject need\n"
+    "the reviewer, clerk or admin role, reassign the clerk or admin role, and\n"
+    "show -o counts against the role's hourly cap; -o FILE is written by this\n"
+    "command, never by the service. Otherwise the data directory is opened\n"
+    "here (direct mode).\n"
+    "\n"
+    CLI_SESSION_HELP
     "\n"
     "Exit status: 0 done; 1 the decision could not be written; 2 usage error,\n"
     "or the MRN or confirmation was refused (nothing changed); 3 environment\n"
-    "error (data directory, key, no such document).\n";
+    "error (data directory, key, no such document, refused by the service).\n";
 
 typedef struct review_args {
-    const char *data_dir, *config_path, *key_file;
+    cli_target target;
     const char *out_path, *confirm, *type, *reason;
     bool as_json;
 } review_args;
@@ -72,21 +79,26 @@ static int parse_review_options(int argc, char **argv, review_args *a)
                                             {"reason", required_argument, NULL, 'r'},
                                             {"json", no_argument, NULL, 'j'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
         switch (opt) {
-        case 'd': a->data_dir = optarg; break;
-        case 'c': a->config_path = optarg; break;
-        case 'k': a->key_file = optarg; break;
+        case 'd': a->target.data_dir = optarg; break;
+        case 'c': a->target.config_path = optarg; break;
+        case 'k': a->target.key_file = optarg; break;
         case 'o': a->out_path = optarg; break;
         case 'C': a->confirm = optarg; break;
         case 't': a->type = optarg; break;
         case 'r': a->reason = optarg; break;
         case 'j': a->as_json = true; break;
         case 'h': fputs(review_usage, stdout); return SV_EXIT_OK;
-        default: fputs(review_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&a->target, opt, optarg))
+                break;
+            fputs(review_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     return -1;
@@ -133,14 +145,14 @@ static void print_item_json(const sv_store_review_item *it)
            it->pages, (unsigned long long)it->size, intake, (long long)it->since, since);
 }
 
-static int review_list(sv_store *store, const review_args *a)
+static int review_list(cli_session *s, const review_args *a)
 {
     sv_store_review_item *items = NULL;
     size_t n = 0;
-    if (sv_store_review_list(store, &items, &n) != 0) {
-        cli_error("%s", sv_intake_last_error());
-        return SV_EXIT_ENV;
-    }
+    int rc = s->client != NULL ? sv_client_review_list(s->client, &items, &n)
+                               : sv_store_review_list(s->store, &items, &n);
+    if (rc != 0)
+        return cli_session_failed(s, rc, SV_EXIT_ENV);
     if (!a->as_json)
         printf("%-26s %-17s %5s  %-16s  %s\n", "DOCID", "TYPE GUESS", "PAGES", "WAITING SINCE",
                "WHY");
@@ -217,22 +229,29 @@ static void print_review_meta(const sv_vault_meta *m)
 }
 
 typedef struct show_job {
-    sv_store *store;
+    cli_session *session;
     const char *docid;
     sv_vault_meta *meta;
 } show_job;
 
+static int show(cli_session *s, const char *docid, int fd, sv_vault_meta *meta)
+{
+    return s->client != NULL ? sv_client_review_show(s->client, docid, fd, meta)
+                             : sv_store_review_show(s->store, docid, fd, meta);
+}
+
 static int write_original(int fd, void *ctx)
 {
     show_job *job = ctx;
-    int rc = sv_store_review_show(job->store, job->docid, fd, job->meta);
+    int rc = show(job->session, job->docid, fd, job->meta);
     if (rc == 0)
         return SV_EXIT_OK;
-    cli_error("%s", sv_intake_last_error());
-    return rc == SV_ENOTFOUND || rc == SV_EINVAL ? SV_EXIT_ENV : SV_EXIT_FAILURE;
+    return cli_session_failed(job->session, rc,
+                              rc == SV_ENOTFOUND || rc == SV_EINVAL ? SV_EXIT_ENV
+                                                                    : SV_EXIT_FAILURE);
 }
 
-static int review_show(sv_store *store, const char *docid, const review_args *a)
+static int review_show(cli_session *s, const char *docid, const review_args *a)
 {
     sv_vault_meta *meta = calloc(1, sizeof *meta);
     if (meta == NULL) {
@@ -240,13 +259,12 @@ static int review_show(sv_store *store, const char *docid, const review_args *a)
         return SV_EXIT_ENV;
     }
     int code = SV_EXIT_OK;
-    show_job job = {store, docid, meta};
-    if (a->out_path != NULL) {
+    show_job job = {s, docid, meta};
+    int rc;
+    if (a->out_path != NULL)
         code = cli_write_new_file(a->out_path, write_original, &job);
-    } else if (sv_store_review_show(store, docid, -1, meta) != 0) {
-        cli_error("%s", sv_intake_last_error());
-        code = SV_EXIT_ENV;
-    }
+    else if ((rc = show(s, docid, -1, meta)) != 0)
+        code = cli_session_failed(s, rc, SV_EXIT_ENV);
     if (code == SV_EXIT_OK) {
         print_review_meta(meta);
         if (a->out_path != NULL)
@@ -258,12 +276,12 @@ static int review_show(sv_store *store, const char *docid, const review_args *a)
 }
 
 /* The exit code for a failed decision. */
-static int decision_failed(int rc)
+static int decision_failed(const cli_session *s, int rc)
 {
-    cli_error("%s", sv_intake_last_error());
-    if (rc == SV_EINVAL || rc == SV_EEXIST)
-        return SV_EXIT_USAGE;
-    return rc == SV_ENOTFOUND ? SV_EXIT_ENV : SV_EXIT_FAILURE;
+    return cli_session_failed(s, rc,
+                              rc == SV_EINVAL || rc == SV_EEXIST ? SV_EXIT_USAGE
+                              : rc == SV_ENOTFOUND               ? SV_EXIT_ENV
+                                                                 : SV_EXIT_FAILURE);
 }
 
 /* The MRN and its confirmation, prompting on the terminal for what is
@@ -284,38 +302,55 @@ static int typed_twice(const char *given, const char *confirm_opt, char *mrn, si
     return SV_EXIT_OK;
 }
 
-static int review_decide(sv_store *store, const sv_ocr_rules *rules, const char *verb,
-                         char **args, int n_args, const review_args *a)
+/* The MRN and its confirmation for assign and reassign, asked before the
+ * data is reached: a person may take longer to type than the service keeps
+ * an idle connection open. */
+typedef struct typed_mrn {
+    char mrn[64], confirm[64];
+} typed_mrn;
+
+static int ask_before(const char *verb, char **args, int n_args, const review_args *a,
+                      typed_mrn *t)
 {
-    const char *docid = args[0];
-    char mrn[64] = "", confirm[64] = "";
-    int rc, code = SV_EXIT_OK;
     if (strcmp(verb, "reject") == 0) {
         if (a->reason == NULL) {
             cli_error("review reject needs --reason TEXT");
             return SV_EXIT_USAGE;
         }
-        rc = sv_store_review_reject(store, docid, a->reason);
-        if (rc != 0)
-            return decision_failed(rc);
-        printf("%s rejected: moved to the quarantine (reason: rejected)\n", docid);
         return SV_EXIT_OK;
     }
     if (n_args != 2) {
         cli_error("review %s takes DOCID and MRN", verb);
         return SV_EXIT_USAGE;
     }
-    if ((code = typed_twice(args[1], a->confirm, mrn, sizeof mrn, confirm, sizeof confirm)) !=
-        SV_EXIT_OK)
-        return code;
+    return typed_twice(args[1], a->confirm, t->mrn, sizeof t->mrn, t->confirm,
+                       sizeof t->confirm);
+}
+
+static int review_decide(cli_session *s, const char *verb, char **args, const review_args *a,
+                         const typed_mrn *t)
+{
+    const char *docid = args[0];
+    const char *mrn = t->mrn, *confirm = t->confirm;
+    int rc;
+    if (strcmp(verb, "reject") == 0) {
+        rc = s->client != NULL ? sv_client_review_reject(s->client, docid, a->reason)
+                               : sv_store_review_reject(s->store, docid, a->reason);
+        if (rc != 0)
+            return decision_failed(s, rc);
+        printf("%s rejected: moved to the quarantine (reason: rejected)\n", docid);
+        return SV_EXIT_OK;
+    }
     if (strcmp(verb, "assign") == 0)
-        rc = sv_store_review_assign(store, rules, docid, mrn, confirm, a->type);
+        rc = s->client != NULL
+                 ? sv_client_review_assign(s->client, docid, mrn, confirm, a->type)
+                 : sv_store_review_assign(s->store, s->rules, docid, mrn, confirm, a->type);
     else
-        rc = sv_store_review_reassign(store, rules, docid, mrn, confirm);
-    memset(mrn, 0, sizeof mrn);
-    memset(confirm, 0, sizeof confirm);
+        rc = s->client != NULL ? sv_client_review_reassign(s->client, docid, mrn, confirm)
+                               : sv_store_review_reassign(s->store, s->rules, docid, mrn,
+                                                          confirm);
     if (rc != 0)
-        return decision_failed(rc);
+        return decision_failed(s, rc);
     printf("%s %s under the MRN given\n", docid,
            strcmp(verb, "assign") == 0 ? "filed" : "moved");
     return SV_EXIT_OK;
@@ -354,23 +389,21 @@ int cmd_review(int argc, char **argv)
         cli_error("'%s' is not a document id (as 'scanvault review list' prints them)", args[0]);
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
-    sv_store *store = NULL;
-    code = cli_load_config(a.config_path, &rules, &settings);
-    if (code == SV_EXIT_OK)
-        code = cli_apply_storage_options(&settings, a.data_dir, a.key_file);
-    if (code == SV_EXIT_OK)
-        code = cli_open_store(&settings, false, &store);
+    typed_mrn typed = {"", ""};
+    bool is_decision = strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0;
+    if (is_decision && (code = ask_before(verb, args, n_args, &a, &typed)) != SV_EXIT_OK)
+        return code;
+    cli_session s;
+    code = cli_session_open(&a.target, CLI_DIRECT_READ_WRITE, &s);
     if (code == SV_EXIT_OK) {
         if (strcmp(verb, "list") == 0)
-            code = review_list(store, &a);
+            code = review_list(&s, &a);
         else if (strcmp(verb, "show") == 0)
-            code = review_show(store, args[0], &a);
+            code = review_show(&s, args[0], &a);
         else
-            code = review_decide(store, rules, verb, args, n_args, &a);
+            code = review_decide(&s, verb, args, &a, &typed);
+        cli_session_close(&s);
     }
-    sv_store_destroy(store);
-    sv_ocr_rules_destroy(rules);
+    memset(&typed, 0, sizeof typed);
     return code;
 }

@@ -19,9 +19,14 @@ static const char stats_usage[] =
     "                 \"review\", \"quarantined\"}}, \"index_bytes\", \"index_map_bytes\",\n"
     "                 \"vault_objects\", \"vault_bytes\", \"spool_files\"}\n"
     "  --data DIR, --config FILE, --key FILE   as for 'scanvault ingest'\n"
+    CLI_SESSION_HELP
     "  -h, --help     this text\n"
     "\n"
-    "Exit status: 0 printed; 2 usage error; 3 environment error.\n";
+    "When the service runs, the figures come through its socket (admin role);\n"
+    "otherwise the data directory is opened here (direct mode).\n"
+    "\n"
+    "Exit status: 0 printed; 2 usage error; 3 environment error (also: refused by\n"
+    "the service).\n";
 
 static void print_stats_json(const sv_store_stats *st)
 {
@@ -78,33 +83,39 @@ int cmd_stats(int argc, char **argv)
                                             {"key", required_argument, NULL, 'k'},
                                             {"json", no_argument, NULL, 'j'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
-    const char *data_dir = NULL, *config_path = NULL, *key_file = NULL;
+    cli_target t = {0};
     bool as_json = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
-        case 'd': data_dir = optarg; break;
-        case 'c': config_path = optarg; break;
-        case 'k': key_file = optarg; break;
+        case 'd': t.data_dir = optarg; break;
+        case 'c': t.config_path = optarg; break;
+        case 'k': t.key_file = optarg; break;
         case 'j': as_json = true; break;
         case 'h': fputs(stats_usage, stdout); return SV_EXIT_OK;
-        default: fputs(stats_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&t, opt, optarg))
+                break;
+            fputs(stats_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (optind != argc) {
         cli_error("stats takes no arguments");
         return SV_EXIT_USAGE;
     }
-    sv_store *store = NULL;
+    cli_session s;
     sv_store_stats st;
-    int code = cli_open_data_read_only(config_path, data_dir, key_file, &store);
+    int code = cli_session_open(&t, CLI_DIRECT_READ_ONLY, &s);
     if (code != SV_EXIT_OK)
         return code;
-    if (sv_store_get_stats(store, &st) != 0) {
-        cli_error("%s", sv_intake_last_error());
-        code = SV_EXIT_ENV;
+    int rc = s.client != NULL ? sv_client_get_stats(s.client, &st)
+                              : sv_store_get_stats(s.store, &st);
+    if (rc != 0) {
+        code = cli_session_failed(&s, rc, SV_EXIT_ENV);
         goto out;
     }
     if (as_json)
@@ -112,6 +123,6 @@ int cmd_stats(int argc, char **argv)
     else
         print_stats_table(&st);
 out:
-    sv_store_destroy(store);
+    cli_session_close(&s);
     return code;
 }

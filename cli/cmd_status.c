@@ -15,7 +15,8 @@
 #define STALE_AFTER_S 15
 
 static const char status_usage[] =
-    "usage: scanvault status [--config FILE] [--data DIR] [--json]\n"
+    "usage: scanvault status [--config FILE] [--data DIR] [--json] [--socket PATH]\n"
+    "                        [--direct]\n"
     "\n"
     "What the intake service reports about itself (written every second by\n"
     "'scanvault run'): whether it runs, files waiting in the inbox and the age of\n"
@@ -27,10 +28,17 @@ static const char status_usage[] =
     "                 \"oldest_waiting_seconds\", \"queued\", \"in_flight\", \"workers\",\n"
     "                 \"since_start\", \"index\", \"last_error\", ...}\n"
     "  --config FILE, --data DIR   as for 'scanvault ingest'\n"
+    "  --socket PATH  the service's socket (default: $SCANVAULT_SOCKET, else\n"
+    "                 [access] socket of the configuration)\n"
+    "  --direct       read the status file even when the service runs\n"
     "  -h, --help     this text\n"
     "\n"
+    "When the service runs, the status comes through its socket (admin role);\n"
+    "otherwise the status file the service last wrote is read.\n"
+    "\n"
     "Exit status: 0 the service runs; 1 it does not (the last status is shown);\n"
-    "2 usage error; 3 no status at all (the service never ran on this data).\n";
+    "2 usage error; 3 no status at all (the service never ran on this data), or\n"
+    "refused by the service.\n";
 
 /* The value of a number field in our own flat JSON, or -1. */
 static long long json_number(const char *json, const char *key)
@@ -53,38 +61,51 @@ static bool is_service_running(const char *json)
     return (long long)time(NULL) - updated <= STALE_AFTER_S;
 }
 
+static int print_status(const char *json, bool as_json);
+
 int cmd_status(int argc, char **argv)
 {
     static const struct option options[] = {{"config", required_argument, NULL, 'c'},
                                             {"data", required_argument, NULL, 'd'},
                                             {"json", no_argument, NULL, 'j'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
-    const char *config_path = NULL, *data_dir = NULL;
+    cli_target t = {0};
     bool as_json = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 'd': data_dir = optarg; break;
+        case 'c': t.config_path = optarg; break;
+        case 'd': t.data_dir = optarg; break;
         case 'j': as_json = true; break;
         case 'h': fputs(status_usage, stdout); return SV_EXIT_OK;
-        default: fputs(status_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&t, opt, optarg))
+                break;
+            fputs(status_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (optind != argc) {
         cli_error("status takes no arguments");
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
-    sv_intake_settings settings;
-    int code = cli_load_config(config_path, &rules, &settings);
-    sv_ocr_rules_destroy(rules);
+    cli_session s;
+    int code = cli_session_open(&t, CLI_DIRECT_NOTHING, &s);
     if (code != SV_EXIT_OK)
         return code;
-    if ((code = cli_apply_storage_options(&settings, data_dir, NULL)) != SV_EXIT_OK)
-        return code;
+    char json[8192];
+    if (s.client != NULL) {
+        int rc = sv_client_status(s.client, json, sizeof json);
+        if (rc != 0)
+            code = cli_session_failed(&s, rc, SV_EXIT_ENV);
+        cli_session_close(&s);
+        return code != SV_EXIT_OK ? code : print_status(json, as_json);
+    }
+    const sv_intake_settings settings = s.settings;
+    cli_session_close(&s);
     char path[SV_INTAKE_PATH_MAX + 32];
     if (settings.status_file[0] != '\0')
         snprintf(path, sizeof path, "%s", settings.status_file);
@@ -97,12 +118,21 @@ int cmd_status(int argc, char **argv)
                   path, strerror(errno));
         return SV_EXIT_ENV;
     }
-    char json[8192];
     size_t len = fread(json, 1, sizeof json - 1, in);
     fclose(in);
     json[len] = '\0';
     if (len == 0 || json[0] != '{') {
         cli_error("%s is empty or damaged", path);
+        return SV_EXIT_ENV;
+    }
+    return print_status(json, as_json);
+}
+
+/* Print the service's status JSON; the exit code says whether it runs. */
+static int print_status(const char *json, bool as_json)
+{
+    if (json[0] != '{') {
+        cli_error("the service's status is empty or damaged");
         return SV_EXIT_ENV;
     }
     bool is_running = is_service_running(json);

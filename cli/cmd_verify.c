@@ -33,10 +33,16 @@ static const char verify_usage[] =
     "                 \"pending\", \"problems\", \"kinds\": {KIND: N}, \"mode\", \"seconds\"}\n"
     "  -q, --quiet    no progress line (it is shown only on a terminal anyway)\n"
     "  --data DIR, --config FILE, --key FILE   as for 'scanvault ingest'\n"
+    CLI_SESSION_HELP
     "  -h, --help     this text\n"
     "\n"
+    "When the service runs, the check runs in the service, asked through its\n"
+    "socket (admin role); otherwise the data directory is opened here (direct\n"
+    "mode).\n"
+    "\n"
     "Exit status: 0 no problem found; 1 problems found (listed); 2 usage error;\n"
-    "3 environment error (data directory, key, index unreadable, audit log).\n";
+    "3 environment error (data directory, key, index unreadable, audit log,\n"
+    "refused by the service).\n";
 
 static void print_summary_json(const sv_verify_report *rep, bool is_fast)
 {
@@ -93,8 +99,9 @@ int cmd_verify(int argc, char **argv)
                                             {"config", required_argument, NULL, 'c'},
                                             {"key", required_argument, NULL, 'k'},
                                             {"help", no_argument, NULL, 'h'},
+                                            CLI_SESSION_OPTIONS,
                                             {NULL, 0, NULL, 0}};
-    const char *data_dir = NULL, *config_path = NULL, *key_file = NULL;
+    cli_target t = {0};
     bool is_fast = false, as_json = false, is_quiet = false;
     int opt;
     optind = 1;
@@ -103,11 +110,15 @@ int cmd_verify(int argc, char **argv)
         case 'f': is_fast = true; break;
         case 'j': as_json = true; break;
         case 'q': is_quiet = true; break;
-        case 'd': data_dir = optarg; break;
-        case 'c': config_path = optarg; break;
-        case 'k': key_file = optarg; break;
+        case 'd': t.data_dir = optarg; break;
+        case 'c': t.config_path = optarg; break;
+        case 'k': t.key_file = optarg; break;
         case 'h': fputs(verify_usage, stdout); return SV_EXIT_OK;
-        default: fputs(verify_usage, stderr); return SV_EXIT_USAGE;
+        default:
+            if (cli_target_option(&t, opt, optarg))
+                break;
+            fputs(verify_usage, stderr);
+            return SV_EXIT_USAGE;
         }
     }
     if (optind != argc) {
@@ -115,8 +126,8 @@ int cmd_verify(int argc, char **argv)
         fputs(verify_usage, stderr);
         return SV_EXIT_USAGE;
     }
-    sv_store *store = NULL;
-    int code = cli_open_data_read_only(config_path, data_dir, key_file, &store);
+    cli_session s;
+    int code = cli_session_open(&t, CLI_DIRECT_READ_ONLY, &s);
     if (code != SV_EXIT_OK)
         return code;
     cli_progress progress;
@@ -128,19 +139,21 @@ int cmd_verify(int argc, char **argv)
                            .problem = cli_print_problem,
                            .problem_ctx = &problems};
     sv_verify_report rep;
-    int rc = sv_verify_run(store, &o, &rep);
+    int rc = s.client != NULL ? sv_client_verify(s.client, &o, &rep)
+                              : sv_verify_run(s.store, &o, &rep);
     cli_progress_clear(&progress);
-    if (as_json)
+    /* A refusal (or a lost service) checked nothing: no summary of nothing. */
+    bool is_refused = s.client != NULL && (rc == SV_EPERM || rc == SV_ETIMEOUT ||
+                                           rc == SV_ETRUNC || rc == SV_EFORMAT);
+    if (!is_refused && as_json)
         print_summary_json(&rep, is_fast);
-    else
+    else if (!is_refused)
         print_summary_text(&rep, is_fast);
     fflush(stdout);
-    if (rc != 0) {
-        cli_error("%s", sv_intake_last_error());
-        code = SV_EXIT_ENV;
-    } else {
+    if (rc != 0)
+        code = cli_session_failed(&s, rc, SV_EXIT_ENV);
+    else
         code = rep.problems > 0 ? SV_EXIT_FAILURE : SV_EXIT_OK;
-    }
-    sv_store_destroy(store);
+    cli_session_close(&s);
     return code;
 }

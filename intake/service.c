@@ -2,8 +2,10 @@
  * service.c - `scanvault run`: the long-running supervisor. It watches the
  * inbox (inbox.c), hands stable files to the filing pipeline (pipeline.c),
  * logs one line per document, writes its status for `scanvault status` and
- * node_exporter, drains on SIGTERM/SIGINT and reloads its configuration on
- * SIGHUP (a bad new configuration is refused and the old one kept).
+ * node_exporter, serves people's commands on its socket (server.c, in
+ * threads of their own), drains on SIGTERM/SIGINT and reloads its
+ * configuration on SIGHUP (a bad new configuration is refused and the old
+ * one kept).
  *
  * Signals arrive through a signalfd and are handled between steps, so no
  * work is ever interrupted half-way: a document in flight always finishes.
@@ -52,6 +54,7 @@ typedef struct service {
     sv_intake_settings settings;
     sv_pipeline *pipe;
     inbox *ib;
+    sv_server *server;      /* NULL when the socket could not be set up */
     int signal_fd;
     bool is_draining;
     time_t started;
@@ -148,8 +151,30 @@ static int start_intake(service *sv)
     return 0;
 }
 
+/* The socket serves the pipeline's store; it is swapped with the store. */
+static void attach_server(service *sv)
+{
+    if (sv->server != NULL && sv->pipe != NULL)
+        sv_server_attach(sv->server, sv_pipeline_store(sv->pipe), sv->rules, &sv->settings);
+}
+
+static void start_server(service *sv)
+{
+    if (sv_server_create(&sv->server, &sv->settings) != 0) {
+        intake_log(SV_LOG_ERROR, "the socket for people's commands cannot be set up: %s; the "
+                                 "service files documents, but find, get and review must run "
+                                 "in direct mode (service user only)",
+                   sv_intake_last_error());
+        note_error(sv, "the socket for people's commands cannot be set up");
+        return;
+    }
+    attach_server(sv);
+    intake_log(SV_LOG_INFO, "listening on %s for people's commands", sv->settings.access_socket);
+}
+
 static void stop_intake(service *sv)
 {
+    sv_server_detach(sv->server); /* waits for the requests in flight */
     sv_pipeline_destroy(sv->pipe);
     sv->pipe = NULL;
     inbox_close(sv->ib);
@@ -205,6 +230,12 @@ static void reload_configuration(service *sv)
     sv->rules = rules;
     sv->settings = settings;
     if (start_intake(sv) == 0) {
+        attach_server(sv);
+        if (strcmp(settings.access_socket, old_settings.access_socket) != 0 ||
+            strcmp(settings.access_socket_group, old_settings.access_socket_group) != 0)
+            intake_log(SV_LOG_WARNING, "[access] socket and socket_group take effect at the "
+                                       "next start; the socket stays %s",
+                       old_settings.access_socket);
         intake_log(SV_LOG_INFO, "configuration reloaded");
         sv_ocr_rules_destroy(old_rules);
         return;
@@ -222,7 +253,9 @@ static void reload_configuration(service *sv)
         intake_log(SV_LOG_ERROR, "cannot start again: %s; stopping", sv_intake_last_error());
         sv->is_draining = true;
         sv->stop_code = rc; /* a failure: systemd's Restart=on-failure must see it */
+        return;
     }
+    attach_server(sv);
 }
 
 /* ---- reports and status -------------------------------------------------- */
@@ -341,6 +374,7 @@ static void write_status(service *sv, const char *state)
     }
     snprintf(json + used, sizeof json - used, ", \"last_error_at\": %lld}\n",
              (long long)sv->last_error_at);
+    sv_server_set_status(sv->server, json);
     char path[SV_INTAKE_PATH_MAX + 64];
     status_path(sv, sv->settings.status_file, "status.json", path, sizeof path);
     write_atomically(path, json);
@@ -506,8 +540,12 @@ int sv_service_run(const sv_service_options *opts)
     intake_log(SV_LOG_INFO, "watching the inbox (settle %u s, rescan every %u s, inotify %s)",
                sv.settings.settle_seconds, sv.settings.rescan_seconds,
                sv.settings.use_inotify ? "on" : "off");
+    start_server(&sv);
     rc = serve(&sv);
     write_status(&sv, "stopped");
+    /* Requests in flight finish (with a grace period) before the store closes. */
+    sv_server_destroy(sv.server);
+    sv.server = NULL;
     if (rc == 0)
         intake_log(SV_LOG_INFO, "stopped: %llu filed, %llu review, %llu quarantined, %llu "
                                 "duplicate, %llu failed",
@@ -517,6 +555,8 @@ int sv_service_run(const sv_service_options *opts)
                    (unsigned long long)sv.by_status[SV_PIPELINE_DUPLICATE],
                    (unsigned long long)sv.by_status[SV_PIPELINE_FAILED]);
 out:
+    sv_server_destroy(sv.server);
+    sv.server = NULL;
     stop_intake(&sv);
     sv_ocr_rules_destroy(sv.rules);
     close(sv.signal_fd);

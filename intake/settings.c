@@ -1,6 +1,8 @@
 /*
  * settings.c - the service's own configuration sections: [storage] (where
- * the data directory and the key are) and [intake] (how many OCR workers).
+ * the data directory and the key are), [intake] (how many OCR workers),
+ * [service] (status, logging) and [access] (the socket people's commands
+ * use, the groups that give roles, the retrieval caps; docs/access.md).
  * The OCR rules ([mrn], [types], [ocr]) belong to ocr/; config.c hands each
  * section to its owner.
  */
@@ -17,6 +19,13 @@
 
 #define DEFAULT_DATA_DIR "/var/lib/scanvault"
 #define DEFAULT_INBOX "/srv/scanvault/inbox"
+#define DEFAULT_SOCKET "/run/scanvault/scanvault.sock"
+#define DEFAULT_SOCKET_GROUP "scanvault-users"
+#define DEFAULT_ADMIN_GROUPS "scanvault-admins"
+#define DEFAULT_CLERK_GROUPS "scanvault-clerks"
+#define DEFAULT_REVIEWER_GROUPS "scanvault-reviewers"
+/* The longest path a Unix socket address takes (sun_path, with its NUL). */
+#define SOCKET_PATH_MAX 108
 
 void sv_intake_settings_defaults(sv_intake_settings *s)
 {
@@ -27,6 +36,14 @@ void sv_intake_settings_defaults(sv_intake_settings *s)
     s->rescan_seconds = 10;
     s->use_inotify = true;
     s->log_level = SV_LOG_INFO;
+    memcpy(s->access_socket, DEFAULT_SOCKET, sizeof DEFAULT_SOCKET);
+    memcpy(s->access_socket_group, DEFAULT_SOCKET_GROUP, sizeof DEFAULT_SOCKET_GROUP);
+    memcpy(s->access_admin_groups, DEFAULT_ADMIN_GROUPS, sizeof DEFAULT_ADMIN_GROUPS);
+    memcpy(s->access_clerk_groups, DEFAULT_CLERK_GROUPS, sizeof DEFAULT_CLERK_GROUPS);
+    memcpy(s->access_reviewer_groups, DEFAULT_REVIEWER_GROUPS, sizeof DEFAULT_REVIEWER_GROUPS);
+    s->access_clerk_docs_per_hour = 200;
+    s->access_reviewer_docs_per_hour = 100;
+    s->access_admin_docs_per_hour = 0;
 }
 
 __attribute__((format(printf, 3, 4))) static int setting_error(char *err, size_t err_len,
@@ -139,6 +156,92 @@ static int set_log_level(sv_intake_settings *s, const char *value, char *err, si
     return setting_error(err, err_len, "log_level is error, warning, info or debug");
 }
 
+/* A group name as shadow-utils accepts it: 1..32 of [a-z0-9_.-] (and
+ * upper case), not starting with '-'. */
+static bool is_group_name(const char *name, size_t len)
+{
+    if (len == 0 || len > SV_INTAKE_GROUP_NAME_MAX || name[0] == '-')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* A comma-separated list of group names (each trimmed), or empty; kept as
+ * written. With is_single, at most one name. */
+static int set_groups(char *field, size_t cap, const char *key, const char *value,
+                      bool is_single, char *err, size_t err_len)
+{
+    size_t len = strlen(value);
+    if (len >= cap)
+        return setting_error(err, err_len, "%s is longer than %zu bytes", key, cap - 1);
+    size_t names = 0;
+    for (const char *p = value; *p != '\0';) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma != NULL ? comma : p + strlen(p);
+        const char *a = p, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (!is_group_name(a, (size_t)(b - a)))
+            return setting_error(err, err_len,
+                                 "%s: each group name is 1 to %d of a-z, A-Z, 0-9, '_', '.' "
+                                 "and '-', separated by commas",
+                                 key, SV_INTAKE_GROUP_NAME_MAX);
+        names++;
+        p = comma != NULL ? comma + 1 : end;
+        if (comma != NULL && *p == '\0')
+            return setting_error(err, err_len, "%s ends with a comma", key);
+    }
+    if (is_single && names > 1)
+        return setting_error(err, err_len, "%s takes one group name", key);
+    memcpy(field, value, len + 1);
+    return 0;
+}
+
+/* The socket's path must fit a Unix socket address. */
+static int set_socket(sv_intake_settings *s, const char *value, char *err, size_t err_len)
+{
+    if (strlen(value) >= SOCKET_PATH_MAX)
+        return setting_error(err, err_len, "socket is longer than %d bytes (the limit of a "
+                                           "Unix socket's path)",
+                             SOCKET_PATH_MAX - 1);
+    return set_path(s->access_socket, sizeof s->access_socket, "socket", value, false, err,
+                    err_len);
+}
+
+static int set_access(sv_intake_settings *s, const char *key, const char *value, char *err,
+                      size_t err_len)
+{
+    if (strcmp(key, "socket") == 0)
+        return set_socket(s, value, err, err_len);
+    if (strcmp(key, "socket_group") == 0)
+        return set_groups(s->access_socket_group, sizeof s->access_socket_group, key, value,
+                          true, err, err_len);
+    if (strcmp(key, "admin_groups") == 0)
+        return set_groups(s->access_admin_groups, sizeof s->access_admin_groups, key, value,
+                          false, err, err_len);
+    if (strcmp(key, "clerk_groups") == 0)
+        return set_groups(s->access_clerk_groups, sizeof s->access_clerk_groups, key, value,
+                          false, err, err_len);
+    if (strcmp(key, "reviewer_groups") == 0)
+        return set_groups(s->access_reviewer_groups, sizeof s->access_reviewer_groups, key,
+                          value, false, err, err_len);
+    if (strcmp(key, "admin_docs_per_hour") == 0)
+        return set_count(&s->access_admin_docs_per_hour, key, value, 0, 1000000, err, err_len);
+    if (strcmp(key, "clerk_docs_per_hour") == 0)
+        return set_count(&s->access_clerk_docs_per_hour, key, value, 0, 1000000, err, err_len);
+    if (strcmp(key, "reviewer_docs_per_hour") == 0)
+        return set_count(&s->access_reviewer_docs_per_hour, key, value, 0, 1000000, err,
+                         err_len);
+    return SV_ENOTFOUND;
+}
+
 int sv_intake_settings_set(sv_intake_settings *s, const char *section, const char *key,
                            const char *value, char *err, size_t err_len)
 {
@@ -168,6 +271,8 @@ int sv_intake_settings_set(sv_intake_settings *s, const char *section, const cha
                             err_len);
         if (strcmp(key, "log_level") == 0)
             return set_log_level(s, value, err, err_len);
+    } else if (strcmp(section, "access") == 0) {
+        return set_access(s, key, value, err, err_len);
     }
     return SV_ENOTFOUND;
 }

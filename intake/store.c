@@ -23,6 +23,12 @@ struct sv_store {
     sv_vault *vault;
     sv_index *index;
     sv_audit *audit;
+    /* A caller's view (sv_store_create_view): the parts above are borrowed
+     * from base, and every audit line names the caller, not this process. */
+    const sv_store *base;
+    uint32_t caller_uid;
+    char caller_user[SV_AUDIT_USER_MAX + 1];
+    uint64_t audited; /* audit lines this handle appended */
 };
 
 sv_index *sv_store_index(sv_store *store) { return store->index; }
@@ -30,6 +36,34 @@ sv_vault *sv_store_vault(sv_store *store) { return store->vault; }
 sv_audit *sv_store_audit(sv_store *store) { return store->audit; }
 const sv_keyring *sv_store_keyring(const sv_store *store) { return store->ring; }
 const char *sv_store_data_dir(const sv_store *store) { return store->data_dir; }
+
+int sv_store_create_view(sv_store **out, const sv_store *store, uint32_t uid, const char *user)
+{
+    *out = NULL;
+    sv_store *view = malloc(sizeof *view);
+    if (view == NULL)
+        return intake_fail(SV_ENOMEM, "out of memory");
+    *view = *store;
+    view->base = store->base != NULL ? store->base : store;
+    view->caller_uid = uid;
+    snprintf(view->caller_user, sizeof view->caller_user, "%s", user != NULL ? user : "");
+    view->audited = 0;
+    *out = view;
+    return 0;
+}
+
+uint64_t sv_store_audit_count(const sv_store *store) { return store->audited; }
+
+int intake_audit(sv_store *store, const char *action, const char *docid, const char *result)
+{
+    int rc = store->base != NULL
+                 ? sv_audit_append_as(store->audit, store->caller_uid, store->caller_user,
+                                      action, docid, result)
+                 : sv_audit_append(store->audit, action, docid, result);
+    if (rc == 0)
+        store->audited++;
+    return rc;
+}
 
 int intake_path(char *buf, size_t len, const char *dir, const char *sub)
 {
@@ -208,6 +242,10 @@ void sv_store_destroy(sv_store *store)
 {
     if (store == NULL)
         return;
+    if (store->base != NULL) { /* a view owns nothing but itself */
+        free(store);
+        return;
+    }
     sv_audit_destroy(store->audit);
     sv_index_destroy(store->index);
     sv_vault_destroy(store->vault);
@@ -292,7 +330,7 @@ int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
     char blind_hex[2 * SV_BLIND_LEN + 1], result[128];
     intake_hex(blind, sizeof blind, blind_hex);
     snprintf(result, sizeof result, "hits=%zu blind=%s", got, blind_hex);
-    if ((rc = sv_audit_append(store->audit, "find", NULL, result)) != 0) {
+    if ((rc = intake_audit(store, "find", NULL, result)) != 0) {
         rc = intake_fail(rc, "the search could not be audited, so no result is shown: %s",
                          sv_crypto_last_error());
         goto out;
@@ -316,6 +354,12 @@ static int discard_bytes(void *ctx, const uint8_t *buf, size_t len)
 
 int sv_store_get(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out)
 {
+    return sv_store_get_to(store, docid, sv_vault_sink_fd, &out_fd, meta_out);
+}
+
+int sv_store_get_to(sv_store *store, const char *docid, sv_vault_sink sink, void *sink_ctx,
+                    sv_vault_meta *meta_out)
+{
     intake_clear_error();
     if (meta_out != NULL)
         memset(meta_out, 0, sizeof *meta_out);
@@ -336,19 +380,19 @@ int sv_store_get(sv_store *store, const char *docid, int out_fd, sv_vault_meta *
                        SV_VAULT_CHECK_CONTENT);
     if (rc != 0) {
         rc = intake_fail(rc, "%s: %s", docid, sv_crypto_last_error());
-        sv_audit_append(store->audit, "get", docid, rc == SV_EAUTH ? "refused=damaged" : "failed");
+        intake_audit(store, "get", docid, rc == SV_EAUTH ? "refused=damaged" : "failed");
         goto out;
     }
-    if ((rc = sv_audit_append(store->audit, "get", docid, "ok")) != 0) {
+    if ((rc = intake_audit(store, "get", docid, "ok")) != 0) {
         rc = intake_fail(rc, "%s: the retrieval could not be audited, so nothing is written: %s",
                          docid, sv_crypto_last_error());
         goto out;
     }
-    rc = sv_vault_open(store->vault, store->ring, docid, sv_vault_sink_fd, &out_fd, NULL, 0);
+    rc = sv_vault_open(store->vault, store->ring, docid, sink, sink_ctx, NULL, 0);
     if (rc != 0) {
         rc = intake_fail(rc, "%s: writing the document failed: %s", docid,
                          sv_crypto_last_error());
-        sv_audit_append(store->audit, "get", docid, "failed=write");
+        intake_audit(store, "get", docid, "failed=write");
         goto out;
     }
     if (meta_out != NULL)
@@ -452,7 +496,7 @@ int sv_store_list(sv_store *store, sv_index_state state, sv_store_list_fn fn, vo
     char result[64];
     snprintf(result, sizeof result, "state=%s hits=%zu",
              state != 0 ? sv_index_state_name(state) : "any", w.n);
-    if ((rc = sv_audit_append(store->audit, "list", NULL, result)) != 0)
+    if ((rc = intake_audit(store, "list", NULL, result)) != 0)
         return intake_fail(rc, "the listing could not be audited: %s", sv_crypto_last_error());
     return 0;
 }

@@ -428,7 +428,7 @@ static int log_outcome(audit_walk *w, const char *action, int walk_rc, const cha
                      w->rep->lines, w->rep->shown, outcome);
     if (n > 0 && w->rep->archives > 0 && (size_t)n < sizeof result)
         snprintf(result + n, sizeof result - (size_t)n, " archives=%" PRIu64, w->rep->archives);
-    int rc = sv_audit_append(sv_store_audit(w->store), action, NULL, result);
+    int rc = intake_audit(w->store, action, NULL, result);
     w->rep->logged = rc;
     if (rc == 0 && walk_rc == 0)
         return 0;

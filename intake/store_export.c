@@ -2,8 +2,9 @@
  * store_export.c - release of information: every filed document of one
  * patient, decrypted, into a new directory with a manifest, audited as one
  * action (docs/release-of-information.md). The command line calls
- * sv_store_export(); the service's socket will call the same function, so
- * every check and the audit live here.
+ * sv_store_export(); the service's socket calls sv_store_export_to(), the
+ * same checks and audit with the documents streamed to its caller, who
+ * writes the directory (store_export_dir.c does that for both).
  *
  * The order is what makes it safe:
  *   1. the MRN is checked and the directory must not exist (nothing is
@@ -23,65 +24,28 @@
  *      one, and the parent fsync'ed. A failure in 4 or 5 removes the temp
  *      directory and is audited with a second line.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "intake_internal.h"
 
-#define EXPORT_TEMP_PREFIX ".scanvault-export-"
-#define EXPORT_MANIFEST_JSON "manifest.json"
-#define EXPORT_MANIFEST_TSV "manifest.tsv"
-/* "<docid>.<ext>": the longest extension is three letters. */
-#define EXPORT_FILE_NAME_MAX (SV_DOCID_MAX + 4)
 #define EXPORT_MAGIC_LEN 8
-
-/* One document to export: only what the manifest needs, never the MRN or
- * the scanner's file name. */
-typedef struct export_doc {
-    char docid[SV_DOCID_MAX + 1];
-    char type[SV_META_CODE_MAX + 1];
-    const char *ext;             /* from the original bytes' magic */
-    int64_t intake_time;
-    uint32_t pages;
-    uint64_t size;
-    uint8_t sha256[SV_SHA256_LEN]; /* sealed; the written bytes must match */
-} export_doc;
 
 typedef struct export_job {
     sv_store *store;
     const sv_store_export_options *opts;
     uint8_t blind[SV_BLIND_LEN];
     char blind_hex[2 * SV_BLIND_LEN + 1];
-    export_doc *docs;
+    sv_store_export_doc *docs;     /* only what the manifest needs: never the MRN
+                                      or the scanner's file name */
     size_t n_docs;
     uint64_t bytes;
-    size_t n_written;              /* documents complete in the temp directory */
+    size_t n_written;              /* documents handed over whole */
     bool is_interrupted;           /* the progress callback said stop */
-    int64_t exported_at;
-    char parent[SV_INTAKE_PATH_MAX]; /* the target's parent directory */
-    char base[SV_INTAKE_PATH_MAX];   /* the target's name in it */
-    char temp_name[64];              /* the temp directory's name in parent */
-    const char *dir_name;            /* our directory's current name in parent:
-                                        temp_name, or base once renamed */
-    int parent_dfd;
-    int temp_dfd;
 } export_job;
-
-static void format_iso_time(int64_t t, char *buf, size_t len)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, len, "?");
-}
 
 /* The blind value of a typed MRN that passes the rules (as sv_store_find). */
 static int blind_typed_mrn(export_job *job, const sv_ocr_rules *rules, const char *mrn)
@@ -90,51 +54,6 @@ static int blind_typed_mrn(export_job *job, const sv_ocr_rules *rules, const cha
     if (rc == 0)
         intake_hex(job->blind, sizeof job->blind, job->blind_hex);
     return rc;
-}
-
-/*
- * Split out_dir into parent and name, refuse a target that exists, and open
- * the parent. Nothing is created here.
- */
-static int prepare_target(export_job *job, const char *out_dir)
-{
-    size_t len = out_dir != NULL ? strlen(out_dir) : 0;
-    while (len > 1 && out_dir[len - 1] == '/')
-        len--;
-    if (len == 0)
-        return intake_fail(SV_EINVAL, "no export directory given");
-    if (len >= sizeof job->parent)
-        return intake_fail(SV_ELIMIT, "the export directory's path is too long");
-    const char *slash = memrchr(out_dir, '/', len);
-    size_t base_start = slash != NULL ? (size_t)(slash - out_dir) + 1 : 0;
-    memcpy(job->base, out_dir + base_start, len - base_start);
-    job->base[len - base_start] = '\0';
-    if (slash == NULL) {
-        snprintf(job->parent, sizeof job->parent, ".");
-    } else if (slash == out_dir) {
-        snprintf(job->parent, sizeof job->parent, "/");
-    } else {
-        memcpy(job->parent, out_dir, (size_t)(slash - out_dir));
-        job->parent[slash - out_dir] = '\0';
-    }
-    if (job->base[0] == '\0' || strcmp(job->base, ".") == 0 || strcmp(job->base, "..") == 0)
-        return intake_fail(SV_EINVAL, "%s: give the name of a new directory", out_dir);
-    job->parent_dfd = open(job->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (job->parent_dfd < 0) {
-        int err = errno;
-        return intake_fail(err == ENOENT || err == ENOTDIR ? SV_EINVAL : SV_EERRNO,
-                           "cannot open %s, where the export directory would be made: %s",
-                           job->parent, strerror(err));
-    }
-    struct stat st;
-    if (fstatat(job->parent_dfd, job->base, &st, AT_SYMLINK_NOFOLLOW) == 0)
-        return intake_fail(SV_EEXIST,
-                           "%s exists: an export is only written into a new directory; "
-                           "choose another name",
-                           out_dir);
-    if (errno != ENOENT)
-        return intake_fail(SV_EERRNO, "cannot check %s: %s", out_dir, strerror(errno));
-    return 0;
 }
 
 /* The patient's filed documents from the index, narrowed by the filter. */
@@ -243,7 +162,7 @@ static bool is_damage(int rc)
  * and exporting another patient's document is the one mistake this command
  * must not make).
  */
-static int check_one(export_job *job, export_doc *d, sv_vault_meta *meta)
+static int check_one(export_job *job, sv_store_export_doc *d, sv_vault_meta *meta)
 {
     const sv_keyring *ring = sv_store_keyring(job->store);
     magic_capture magic = {.len = 0};
@@ -267,7 +186,7 @@ static int check_one(export_job *job, export_doc *d, sv_vault_meta *meta)
                            "does not: nothing was exported; rebuild the index (scanvault reindex)",
                            d->docid);
     memcpy(d->type, meta->type, sizeof d->type);
-    d->ext = extension_for(magic.bytes, magic.len);
+    snprintf(d->ext, sizeof d->ext, "%s", extension_for(magic.bytes, magic.len));
     d->intake_time = meta->intake_time;
     d->pages = meta->pages;
     d->size = meta->size;
@@ -293,7 +212,7 @@ static int check_all(export_job *job)
             char result[128];
             snprintf(result, sizeof result, "refused=%s blind=%s",
                      is_damage(rc) ? "damaged" : "unreadable", job->blind_hex);
-            sv_audit_append(sv_store_audit(job->store), "export", job->docs[i].docid, result);
+            intake_audit(job->store, "export", job->docs[i].docid, result);
         }
         if (rc == 0)
             job->bytes += job->docs[i].size;
@@ -304,256 +223,38 @@ static int check_all(export_job *job)
     return rc;
 }
 
-static int make_temp_dir(export_job *job)
-{
-    char path[SV_INTAKE_PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s/" EXPORT_TEMP_PREFIX "XXXXXX", job->parent);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return intake_fail(SV_ELIMIT, "the export directory's path is too long");
-    if (mkdtemp(path) == NULL)
-        return intake_fail(SV_EERRNO, "cannot create a directory in %s: %s", job->parent,
-                           strerror(errno));
-    snprintf(job->temp_name, sizeof job->temp_name, "%s", strrchr(path, '/') + 1);
-    job->dir_name = job->temp_name;
-    job->temp_dfd = openat(job->parent_dfd, job->temp_name,
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (job->temp_dfd < 0 || fchmod(job->temp_dfd, 0700) != 0) {
-        int err = errno;
-        if (job->temp_dfd < 0)
-            unlinkat(job->parent_dfd, job->temp_name, AT_REMOVEDIR);
-        return intake_fail(SV_EERRNO, "cannot open %s: %s", path, strerror(err));
-    }
-    return 0;
-}
-
-/*
- * Remove our directory (the temp one, or after a late failure the renamed
- * one) and every file in it. The export only ever makes regular files there.
- * Returns 0, or -1 when something is left (errno set).
- */
-static int remove_written(export_job *job)
-{
-    int fd = dup(job->temp_dfd);
-    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-    if (dir == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    rewinddir(dir);
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlinkat(dirfd(dir), e->d_name, 0);
-    closedir(dir);
-    return unlinkat(job->parent_dfd, job->dir_name, AT_REMOVEDIR);
-}
-
-/* Create name in the temp directory, mode 0600. Returns the descriptor, or
- * a negative SV_E* code (message set; what names the docid or manifest). */
-static int open_output(export_job *job, const char *name, const char *what)
-{
-    int fd = openat(job->temp_dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                    0600);
-    if (fd >= 0 && fchmod(fd, 0600) == 0)
-        return fd;
-    int err = errno;
-    if (fd >= 0)
-        close(fd);
-    errno = err;
-    return intake_fail(SV_EERRNO, "%s: cannot create its file in %s/%s: %s", what, job->parent,
-                       job->temp_name, strerror(err));
-}
-
-/* Second pass over one document: decrypt it into its file, make it durable,
- * then hash what the file holds and compare with the sealed SHA-256. */
-static int write_one(export_job *job, const export_doc *d)
-{
-    char name[EXPORT_FILE_NAME_MAX + 1];
-    snprintf(name, sizeof name, "%s.%s", d->docid, d->ext);
-    int fd = open_output(job, name, d->docid);
-    if (fd < 0)
-        return fd;
-    int rc = sv_vault_open(sv_store_vault(job->store), sv_store_keyring(job->store), d->docid,
-                           sv_vault_sink_fd, &fd, NULL, 0);
-    if (rc != 0) {
-        rc = intake_fail(rc, "%s: writing the document failed: %s", d->docid,
-                         sv_crypto_last_error());
-        goto out;
-    }
-    if (fsync(fd) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
-        rc = intake_fail(SV_EERRNO, "%s: cannot write its file: %s", d->docid, strerror(errno));
-        goto out;
-    }
-    uint8_t written[SV_SHA256_LEN];
-    uint64_t size = 0;
-    if ((rc = sv_crypto_sha256_fd(fd, written, &size)) != 0) {
-        rc = intake_fail(rc, "%s: cannot read its file back: %s", d->docid, strerror(errno));
-        goto out;
-    }
-    if (size != d->size || memcmp(written, d->sha256, sizeof written) != 0)
-        rc = intake_fail(SV_EAUTH, "%s: the bytes written differ from the sealed ones: "
-                                   "nothing was exported",
-                         d->docid);
-out:
-    if (close(fd) != 0 && rc == 0)
-        rc = intake_fail(SV_EERRNO, "%s: cannot write its file: %s", d->docid, strerror(errno));
-    return rc;
-}
-
-/* fflush, fsync and fclose a manifest, reporting the first failure. */
-static int finish_manifest(export_job *job, FILE *f, const char *name)
-{
-    int err = 0;
-    if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0)
-        err = errno != 0 ? errno : EIO;
-    if (fclose(f) != 0 && err == 0)
-        err = errno;
-    if (err == 0)
-        return 0;
-    errno = err;
-    return intake_fail(SV_EERRNO, "cannot write %s in %s/%s: %s", name, job->parent,
-                       job->temp_name, strerror(err));
-}
-
-static FILE *open_manifest(export_job *job, const char *name, int *rc)
-{
-    int fd = open_output(job, name, name);
-    if (fd < 0) {
-        *rc = fd;
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (f == NULL) {
-        close(fd);
-        *rc = intake_fail(SV_ENOMEM, "out of memory");
-    }
-    return f;
-}
-
-/*
- * manifest.json for programs and manifest.tsv for a person, the same
- * columns. Docids are [a-z0-9-] and types [a-z_] (sealed-record rules), so
- * neither needs JSON escaping. No MRN, no scanner file name.
- */
-static int write_manifests(export_job *job)
-{
-    int rc = 0;
-    errno = 0;
-    FILE *json = open_manifest(job, EXPORT_MANIFEST_JSON, &rc);
-    if (json == NULL)
-        return rc;
-    char when[32], date[32], sha[2 * SV_SHA256_LEN + 1];
-    format_iso_time(job->exported_at, when, sizeof when);
-    fprintf(json, "{\"format\": \"scanvault-export\", \"version\": 1, \"exported_at\": \"%s\",\n"
-                  " \"documents\": [",
-            when);
-    for (size_t i = 0; i < job->n_docs; i++) {
-        const export_doc *d = &job->docs[i];
-        format_iso_time(d->intake_time, date, sizeof date);
-        intake_hex(d->sha256, sizeof d->sha256, sha);
-        fprintf(json,
-                "%s\n  {\"docid\": \"%s\", \"file\": \"%s.%s\", \"type\": \"%s\", "
-                "\"date\": \"%s\", \"pages\": %" PRIu32 ", \"size\": %" PRIu64
-                ", \"sha256\": \"%s\"}",
-                i > 0 ? "," : "", d->docid, d->docid, d->ext, d->type, date, d->pages, d->size,
-                sha);
-    }
-    fputs(job->n_docs > 0 ? "\n ]}\n" : "]}\n", json);
-    if ((rc = finish_manifest(job, json, EXPORT_MANIFEST_JSON)) != 0)
-        return rc;
-    errno = 0;
-    FILE *tsv = open_manifest(job, EXPORT_MANIFEST_TSV, &rc);
-    if (tsv == NULL)
-        return rc;
-    fputs("docid\tfile\ttype\tdate\tpages\tsize\tsha256\n", tsv);
-    for (size_t i = 0; i < job->n_docs; i++) {
-        const export_doc *d = &job->docs[i];
-        format_iso_time(d->intake_time, date, sizeof date);
-        intake_hex(d->sha256, sizeof d->sha256, sha);
-        fprintf(tsv, "%s\t%s.%s\t%s\t%s\t%" PRIu32 "\t%" PRIu64 "\t%s\n", d->docid, d->docid,
-                d->ext, d->type, date, d->pages, d->size, sha);
-    }
-    return finish_manifest(job, tsv, EXPORT_MANIFEST_TSV);
-}
-
-/* Rename the finished temp directory to the target. RENAME_NOREPLACE: a
- * plain rename() would replace an empty directory that appeared meanwhile.
- * A filesystem without it (EINVAL) gets a check, then rename(), whose only
- * window is an empty directory made in between. */
-static int publish(export_job *job)
-{
-    if (fsync(job->temp_dfd) != 0)
-        return intake_fail(SV_EERRNO, "cannot write %s/%s: %s", job->parent, job->temp_name,
-                           strerror(errno));
-    int r = renameat2(job->parent_dfd, job->temp_name, job->parent_dfd, job->base,
-                      RENAME_NOREPLACE);
-    if (r != 0 && errno == EINVAL) {
-        struct stat st;
-        if (fstatat(job->parent_dfd, job->base, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            errno = EEXIST;
-        else
-            r = renameat(job->parent_dfd, job->temp_name, job->parent_dfd, job->base);
-    }
-    if (r != 0) {
-        int err = errno;
-        return intake_fail(err == EEXIST || err == ENOTEMPTY ? SV_EEXIST : SV_EERRNO,
-                           "cannot rename %s/%s to %s/%s: %s", job->parent, job->temp_name,
-                           job->parent, job->base,
-                           err == EEXIST || err == ENOTEMPTY ? "it appeared meanwhile"
-                                                             : strerror(err));
-    }
-    job->dir_name = job->base;
-    if (fsync(job->parent_dfd) != 0) {
-        int err = errno;
-        /* Not durable: take it back so nothing is left that may vanish. */
-        if (renameat2(job->parent_dfd, job->base, job->parent_dfd, job->temp_name,
-                      RENAME_NOREPLACE) == 0)
-            job->dir_name = job->temp_name;
-        errno = err;
-        return intake_fail(SV_EERRNO, "cannot make %s durable: %s", job->parent, strerror(err));
-    }
-    return 0;
-}
-
-/* The second pass and the publication, after the audit line, into the temp
- * directory made before it. */
-static int write_all(export_job *job)
+/* Stream every document to the sink, after the audit line. */
+static int hand_over_all(export_job *job, const sv_store_export_sink *sink)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < job->n_docs; i++) {
-        if ((rc = report_progress(job, SV_STORE_EXPORT_WRITING, i)) == 0 &&
-            (rc = write_one(job, &job->docs[i])) == 0)
+        const sv_store_export_doc *d = &job->docs[i];
+        if ((rc = report_progress(job, SV_STORE_EXPORT_WRITING, i)) != 0 ||
+            (rc = sink->begin(d, sink->ctx)) != 0)
+            break;
+        rc = sv_vault_open(sv_store_vault(job->store), sv_store_keyring(job->store), d->docid,
+                           sink->write, sink->ctx, NULL, 0);
+        if (rc != 0) {
+            if (is_damage(rc))
+                return intake_fail(rc, "%s: writing the document failed: %s", d->docid,
+                                   sv_crypto_last_error());
+            /* The sink's own message, when it stopped the write, says more. */
+            if (sv_intake_last_error()[0] == '\0')
+                intake_fail(rc, "%s: writing the document failed", d->docid);
+            return rc;
+        }
+        if ((rc = sink->end(d, sink->ctx)) == 0)
             job->n_written++;
     }
     if (rc == 0 && (rc = report_progress(job, SV_STORE_EXPORT_WRITING, job->n_docs)) == 0 &&
-        (rc = write_manifests(job)) == 0)
-        rc = publish(job);
+        sink->finish != NULL)
+        rc = sink->finish(sink->ctx);
     return rc;
 }
 
-/* After a failed second pass: remove everything, then audit what happened. */
-static void undo_write(export_job *job, int rc)
-{
-    int saved_errno = errno;
-    char message[512];
-    snprintf(message, sizeof message, "%s", sv_intake_last_error());
-    if (job->temp_dfd >= 0 && remove_written(job) != 0)
-        intake_fail(rc, "%s; %s/%s could not be removed (%s): delete it, it holds decrypted "
-                        "documents",
-                    message, job->parent, job->dir_name, strerror(errno));
-    else
-        intake_fail(rc, "%s; nothing was exported and nothing left in %s", message, job->parent);
-    const char *why = job->is_interrupted ? "interrupted" : is_damage(rc) ? "damaged" : "write";
-    char result[96];
-    snprintf(result, sizeof result, "failed=%s docs_written=%zu", why, job->n_written);
-    sv_audit_append(sv_store_audit(job->store), "export", NULL, result);
-    errno = saved_errno;
-}
-
-int sv_store_export(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
-                    const char *out_dir, const sv_store_export_options *opts,
-                    sv_store_export_summary *summary)
+int sv_store_export_to(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
+                       const sv_store_export_options *opts, const sv_store_export_sink *sink,
+                       sv_store_export_summary *summary)
 {
     intake_clear_error();
     memset(summary, 0, sizeof *summary);
@@ -562,24 +263,20 @@ int sv_store_export(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
         return intake_fail(SV_ENOMEM, "out of memory");
     job->store = store;
     job->opts = opts;
-    job->parent_dfd = -1;
-    job->temp_dfd = -1;
     int rc;
-    if ((rc = blind_typed_mrn(job, rules, mrn)) != 0 || (rc = prepare_target(job, out_dir)) != 0 ||
-        (rc = list_documents(job)) != 0 || (rc = check_all(job)) != 0)
+    if ((rc = blind_typed_mrn(job, rules, mrn)) != 0 || (rc = list_documents(job)) != 0 ||
+        (rc = check_all(job)) != 0)
         goto out;
-    /* The temp directory before the audit line: a parent we may not write
+    /* The sink gets ready before the audit line: a target it cannot write
      * to is refused without claiming a release. */
-    if (job->n_docs > 0 && (rc = make_temp_dir(job)) != 0)
+    if (sink->ready != NULL && (rc = sink->ready(job->n_docs, job->bytes, sink->ctx)) != 0)
         goto out;
     char result[128];
     snprintf(result, sizeof result, "docs=%zu bytes=%" PRIu64 " blind=%s", job->n_docs,
              job->bytes, job->blind_hex);
-    if ((rc = sv_audit_append(sv_store_audit(store), "export", NULL, result)) != 0) {
+    if ((rc = intake_audit(store, "export", NULL, result)) != 0) {
         rc = intake_fail(rc, "the export could not be audited, so nothing is written: %s",
                          sv_crypto_last_error());
-        if (job->temp_dfd >= 0)
-            remove_written(job);
         goto out;
     }
     if (job->n_docs == 0) {
@@ -588,21 +285,68 @@ int sv_store_export(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
                          opts != NULL && opts->filter != NULL ? " with these filters" : "");
         goto out;
     }
-    job->exported_at = (int64_t)time(NULL);
-    if ((rc = write_all(job)) != 0) {
-        undo_write(job, rc);
+    if ((rc = hand_over_all(job, sink)) != 0) {
+        int saved_errno = errno;
+        const char *why = job->is_interrupted ? "interrupted" : is_damage(rc) ? "damaged"
+                                                                              : "write";
+        snprintf(result, sizeof result, "failed=%s docs_written=%zu", why, job->n_written);
+        char message[512];
+        snprintf(message, sizeof message, "%s", sv_intake_last_error());
+        intake_audit(store, "export", NULL, result);
+        intake_fail(rc, "%s", message);
+        errno = saved_errno;
         goto out;
     }
     summary->docs = job->n_written;
     summary->bytes = job->bytes;
 out:
-    if (job->temp_dfd >= 0)
-        close(job->temp_dfd);
-    if (job->parent_dfd >= 0)
-        close(job->parent_dfd);
     memset(job->blind, 0, sizeof job->blind);
     memset(job->blind_hex, 0, sizeof job->blind_hex);
     free(job->docs);
     free(job);
+    return rc;
+}
+
+/* ---- sv_store_export: the directory written here ------------------------- */
+
+static int dir_ready(size_t n_docs, uint64_t bytes, void *ctx)
+{
+    (void)bytes;
+    return n_docs > 0 ? export_dir_make_temp(ctx) : 0;
+}
+
+static int dir_begin(const sv_store_export_doc *d, void *ctx) { return export_dir_begin(ctx, d); }
+
+static int dir_end(const sv_store_export_doc *d, void *ctx)
+{
+    (void)d;
+    return export_dir_end(ctx);
+}
+
+static int dir_finish(void *ctx) { return export_dir_finish(ctx); }
+
+int sv_store_export(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
+                    const char *out_dir, const sv_store_export_options *opts,
+                    sv_store_export_summary *summary)
+{
+    intake_clear_error();
+    memset(summary, 0, sizeof *summary);
+    uint8_t blind[SV_BLIND_LEN];
+    /* A bad MRN is the first thing to hear about, before the directory. */
+    int rc = intake_blind_typed_mrn(store, rules, mrn, blind);
+    memset(blind, 0, sizeof blind);
+    if (rc != 0)
+        return rc;
+    export_dir *dir = NULL;
+    if ((rc = export_dir_open(&dir, out_dir)) != 0)
+        return rc;
+    sv_store_export_sink sink = {.ready = dir_ready,
+                                 .begin = dir_begin,
+                                 .write = export_dir_write,
+                                 .end = dir_end,
+                                 .finish = dir_finish,
+                                 .ctx = dir};
+    rc = sv_store_export_to(store, rules, mrn, opts, &sink, summary);
+    export_dir_close(dir, rc);
     return rc;
 }

@@ -93,7 +93,7 @@ int sv_store_review_list(sv_store *store, sv_store_review_item **items, size_t *
     }
     char result[64];
     snprintf(result, sizeof result, "hits=%zu", w.n);
-    if ((rc = sv_audit_append(sv_store_audit(store), "review_list", NULL, result)) != 0) {
+    if ((rc = intake_audit(store, "review_list", NULL, result)) != 0) {
         rc = intake_fail(rc, "the listing could not be audited, so nothing is shown: %s",
                          sv_crypto_last_error());
         goto out;
@@ -130,6 +130,14 @@ static int load_in_state(sv_store *store, const char *docid, unsigned states,
 
 int sv_store_review_show(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out)
 {
+    if (out_fd < 0)
+        return sv_store_review_show_to(store, docid, NULL, NULL, meta_out);
+    return sv_store_review_show_to(store, docid, sv_vault_sink_fd, &out_fd, meta_out);
+}
+
+int sv_store_review_show_to(sv_store *store, const char *docid, sv_vault_sink sink,
+                            void *sink_ctx, sv_vault_meta *meta_out)
+{
     intake_clear_error();
     memset(meta_out, 0, sizeof *meta_out);
     sv_index_record rec;
@@ -137,13 +145,13 @@ int sv_store_review_show(sv_store *store, const char *docid, int out_fd, sv_vaul
                            "'scanvault get' retrieves filed documents");
     if (rc != 0)
         return rc;
-    /* sv_store_get authenticates everything, audits "get", then writes. */
-    if (out_fd >= 0)
-        return sv_store_get(store, docid, out_fd, meta_out);
+    /* sv_store_get_to authenticates everything, audits "get", then writes. */
+    if (sink != NULL)
+        return sv_store_get_to(store, docid, sink, sink_ctx, meta_out);
     rc = sv_vault_read_meta(sv_store_vault(store), sv_store_keyring(store), docid, meta_out);
     if (rc != 0)
         return intake_fail(rc, "%s: %s", docid, sv_crypto_last_error());
-    if ((rc = sv_audit_append(sv_store_audit(store), "review_show", docid, "ok")) != 0) {
+    if ((rc = intake_audit(store, "review_show", docid, "ok")) != 0) {
         sv_vault_meta_wipe(meta_out);
         return intake_fail(rc, "%s: the look could not be audited, so nothing is shown: %s",
                            docid, sv_crypto_last_error());
@@ -186,7 +194,7 @@ static int check_typed_mrn(sv_store *store, const sv_ocr_rules *rules, const cha
 static int audit_decision(sv_store *store, const char *action, const char *docid,
                           const char *result)
 {
-    int rc = sv_audit_append(sv_store_audit(store), action, docid, result);
+    int rc = intake_audit(store, action, docid, result);
     if (rc != 0)
         return intake_fail(rc, "%s: the decision could not be audited, so it was not made: %s",
                            docid, sv_crypto_last_error());
@@ -205,7 +213,7 @@ static int apply_decision(sv_store *store, const char *action, const sv_vault_me
     if (rc != 0) {
         rc = intake_fail(rc, "%s: the vault object could not be updated: %s; nothing changed",
                          docid, sv_crypto_last_error());
-        sv_audit_append(sv_store_audit(store), action, docid, "failed=vault");
+        intake_audit(store, action, docid, "failed=vault");
         return rc;
     }
     rc = change(sv_store_index(store), docid, arg);
@@ -214,7 +222,7 @@ static int apply_decision(sv_store *store, const char *action, const sv_vault_me
     char why[256];
     snprintf(why, sizeof why, "%s", sv_index_last_error());
     int back = sv_vault_update_meta(sv_store_vault(store), sv_store_keyring(store), old_meta);
-    sv_audit_append(sv_store_audit(store), action, docid,
+    intake_audit(store, action, docid,
                     back == 0 ? "failed=index" : "failed=index vault_changed");
     if (back == 0)
         return intake_fail(rc, "%s: the index refused the change: %s; nothing changed", docid,

@@ -3,8 +3,9 @@
  * stability check, claim, the pipeline and its ordering, worker processes,
  * quarantine, recovery on start; the store (a data directory opened with its
  * key) and what clerks and admins do with it. This is the module's one
- * public header; two parts of it live in files of their own so that each
- * stays readable (sv_intake_store.h, sv_intake_maint.h, included below).
+ * public header; three parts of it live in files of their own so that each
+ * stays readable (sv_intake_store.h, sv_intake_maint.h, sv_intake_api.h,
+ * included below).
  *
  * Caveats:
  *   - Error messages name a file and a line, never a patient field: a
@@ -155,10 +156,14 @@ int sv_intake_config_parse(const char *source, const char *buf, size_t len,
 int sv_intake_config_load_sections(const char *path, const sv_intake_config_section *sections,
                                    size_t n_sections, char *err, size_t err_len);
 
-/* ==== service settings: [storage] and [intake] (settings.c) ============ */
+/* ==== service settings: [storage], [intake], [service], [access] (settings.c) */
 
 #define SV_INTAKE_PATH_MAX 4096
 #define SV_INTAKE_PREFIX_MAX 8
+/* Longest [access] group list (a comma-separated line of group names). */
+#define SV_INTAKE_GROUPS_MAX 511
+/* Longest group name in it (the shadow-utils limit). */
+#define SV_INTAKE_GROUP_NAME_MAX 32
 
 /* What the service needs besides the OCR rules (docs/configuration.md). */
 typedef struct sv_intake_settings {
@@ -179,6 +184,18 @@ typedef struct sv_intake_settings {
     char metrics_file[SV_INTAKE_PATH_MAX]; /* [service] metrics_file: "" means
                                               <data_dir>/status/scanvault.prom */
     int log_level;                      /* [service] log_level: SV_LOG_* */
+    char access_socket[SV_INTAKE_PATH_MAX]; /* [access] socket: the Unix socket
+                                               people's commands reach the service on */
+    char access_socket_group[SV_INTAKE_GROUPS_MAX + 1]; /* [access] socket_group: one
+                                               group name, or "" (the service's group) */
+    char access_admin_groups[SV_INTAKE_GROUPS_MAX + 1];    /* [access] admin_groups */
+    char access_clerk_groups[SV_INTAKE_GROUPS_MAX + 1];    /* [access] clerk_groups */
+    char access_reviewer_groups[SV_INTAKE_GROUPS_MAX + 1]; /* [access] reviewer_groups:
+                                               comma-separated group names, or "" */
+    unsigned access_admin_docs_per_hour;    /* [access] *_docs_per_hour: documents one
+                                               user of the role may retrieve in any */
+    unsigned access_clerk_docs_per_hour;    /* hour through the socket; 0: no cap */
+    unsigned access_reviewer_docs_per_hour;
 } sv_intake_settings;
 
 /* Log levels ([service] log_level = error | warning | info | debug). */
@@ -186,11 +203,14 @@ enum { SV_LOG_ERROR = 0, SV_LOG_WARNING = 1, SV_LOG_INFO = 2, SV_LOG_DEBUG = 3 }
 
 /* The built-in defaults (docs/configuration.md): data_dir
  * /var/lib/scanvault, inbox /srv/scanvault/inbox, settle 5 s, rescan 10 s,
- * inotify on, log level info, everything else empty or 0. */
+ * inotify on, log level info; socket /run/scanvault/scanvault.sock, group
+ * scanvault-users, roles from scanvault-admins, scanvault-clerks and
+ * scanvault-reviewers, 200 documents an hour for a clerk and 100 for a
+ * reviewer (admins: no cap); everything else empty or 0. */
 void sv_intake_settings_defaults(sv_intake_settings *s);
 
 /*
- * Set one key of [storage], [intake] or [service]. Returns 0; SV_ENOTFOUND for a key
+ * Set one key of [storage], [intake], [service] or [access]. Returns 0; SV_ENOTFOUND for a key
  * these sections do not have; SV_ECONFIG with a message in err (the value is
  * never echoed: a path may carry a name).
  */
@@ -201,8 +221,8 @@ int sv_intake_settings_set(sv_intake_settings *s, const char *section, const cha
 unsigned sv_intake_settings_workers(const sv_intake_settings *s);
 
 /*
- * Load the whole configuration file: [storage] and [intake] into settings
- * (which holds the defaults; NULL checks them and throws them away), [mrn],
+ * Load the whole configuration file: [storage], [intake], [service] and
+ * [access] into settings (which holds the defaults; NULL checks them and throws them away), [mrn],
  * [types] and [ocr] into rules; then sv_ocr_rules_finish. Returns as
  * sv_intake_config_load.
  */
@@ -224,6 +244,7 @@ int sv_intake_config_load(const char *path, sv_ocr_rules *rules, char *err, size
 
 #include "sv_intake_store.h" /* the store, its clerk and admin operations */
 #include "sv_intake_maint.h" /* reindex, verify, key rotation */
+#include "sv_intake_api.h"   /* the socket server and its client */
 
 /* ==== the filing pipeline (pipeline.c) =====================================
  *

@@ -47,6 +47,22 @@ int sv_store_create(sv_store **out, const sv_store_options *opts);
 /* Close everything and wipe the keys. NULL is fine. */
 void sv_store_destroy(sv_store *store);
 
+/*
+ * A caller's view of an open store, for a service that acts for other
+ * people (the socket server, sv_intake_api.h): every call on the view does
+ * what it does on store, but each audit line it appends names uid and user
+ * (sv_audit_append_as(): an identity the caller vouches for, e.g. from
+ * SO_PEERCRED) instead of this process. A view borrows everything from store
+ * and must not outlive it; views of one store may be used by several threads
+ * at once, one view per thread. sv_store_destroy() frees a view alone.
+ * Returns 0 or SV_ENOMEM. *out NULL on failure.
+ */
+int sv_store_create_view(sv_store **out, const sv_store *store, uint32_t uid, const char *user);
+
+/* Audit lines appended through this handle since it was made: a server
+ * tells by it whether a failed call was audited already. */
+uint64_t sv_store_audit_count(const sv_store *store);
+
 /* The open parts, for the pipeline and for offline tools. Never NULL on a
  * store that was created. */
 sv_index *sv_store_index(sv_store *store);
@@ -93,6 +109,15 @@ int sv_store_find(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
  *   the vault and the audit log
  */
 int sv_store_get(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out);
+
+/*
+ * sv_store_get(), with the bytes going to sink (sv_crypto.h: called with
+ * each decrypted piece, in order; a non-zero return stops the write and is
+ * reported as a write failure, audited "failed=write"). Everything is
+ * authenticated and audited before sink sees the first byte. Same returns.
+ */
+int sv_store_get_to(sv_store *store, const char *docid, sv_vault_sink sink, void *sink_ctx,
+                    sv_vault_meta *meta_out);
 
 /* Receives one document of sv_store_list(); return 0 to go on, > 0 to stop,
  * < 0 to fail with that code. Runs inside an index read transaction: no
@@ -308,6 +333,44 @@ int sv_store_export(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
                     const char *out_dir, const sv_store_export_options *opts,
                     sv_store_export_summary *summary);
 
+/* One document of an export, as its writer needs it: never the MRN or the
+ * scanner's file name. */
+typedef struct sv_store_export_doc {
+    char docid[SV_DOCID_MAX + 1];
+    char type[SV_META_CODE_MAX + 1];
+    char ext[4];                   /* pdf, png, jpg, tif or bin: from the bytes */
+    int64_t intake_time;
+    uint32_t pages;
+    uint64_t size;
+    uint8_t sha256[SV_SHA256_LEN]; /* sealed: what was written must hash to it */
+} sv_store_export_doc;
+
+/* Where sv_store_export_to() hands the documents. Each function returns 0,
+ * or a negative SV_E* code (message set) that stops the export. */
+typedef struct sv_store_export_sink {
+    /* After every check, before the audit line: n_docs documents, bytes in
+     * all. Failing here refuses the export unaudited. May be NULL. */
+    int (*ready)(size_t n_docs, uint64_t bytes, void *ctx);
+    int (*begin)(const sv_store_export_doc *doc, void *ctx); /* a document starts */
+    sv_vault_sink write;                                     /* ... its bytes ... */
+    int (*end)(const sv_store_export_doc *doc, void *ctx);   /* ... it is whole */
+    int (*finish)(void *ctx); /* after the last document; may be NULL */
+    void *ctx;
+} sv_store_export_sink;
+
+/*
+ * sv_store_export() with the documents going to sink instead of a
+ * directory: the same checks (the MRN, every object authenticated and its
+ * sealed record this patient's), then sink->ready, the same "export" audit
+ * line, then each document in turn, then sink->finish. A failure after the
+ * audit line is audited as for sv_store_export ("failed=write|damaged|
+ * interrupted docs_written=K"); undoing what the sink wrote is the sink's
+ * owner's business. Returns as sv_store_export(), or the sink's code.
+ */
+int sv_store_export_to(sv_store *store, const sv_ocr_rules *rules, const char *mrn,
+                       const sv_store_export_options *opts, const sv_store_export_sink *sink,
+                       sv_store_export_summary *summary);
+
 /* ==== end of the store ==================================================== */
 
 /* ==== the review queue (store_review.c) ===================================
@@ -357,6 +420,11 @@ int sv_store_review_list(sv_store *store, sv_store_review_item **items, size_t *
  *   the errors of sv_store_get() and of the audit
  */
 int sv_store_review_show(sv_store *store, const char *docid, int out_fd, sv_vault_meta *meta_out);
+
+/* sv_store_review_show() with the original bytes going to sink, as
+ * sv_store_get_to(); sink NULL: the metadata only. Same returns. */
+int sv_store_review_show_to(sv_store *store, const char *docid, sv_vault_sink sink,
+                            void *sink_ctx, sv_vault_meta *meta_out);
 
 /*
  * File a held document under the MRN a person typed, twice: mrn and

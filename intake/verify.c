@@ -34,7 +34,6 @@ typedef struct verify {
     sv_verify_report *rep;
     sv_vault *vault;
     sv_index *ix;
-    sv_audit *audit;
     const sv_keyring *ring;
     sv_vault_meta *meta;        /* one object's metadata: holds PHI, wiped */
     int spool_fd;               /* spool/claimed, or -1 */
@@ -312,7 +311,6 @@ int sv_verify_run(sv_store *store, const sv_verify_options *o, sv_verify_report 
                 .rep = rep,
                 .vault = sv_store_vault(store),
                 .ix = sv_store_index(store),
-                .audit = sv_store_audit(store),
                 .ring = sv_store_keyring(store)};
     open_spool(&v, store);
     v.meta = calloc(1, sizeof *v.meta);
@@ -325,7 +323,7 @@ int sv_verify_run(sv_store *store, const sv_verify_options *o, sv_verify_report 
              (unsigned long long)rep->objects, (unsigned long long)rep->problems,
              o->fast ? "fast" : "full", rc != 0 ? " incomplete=yes" : "");
     snprintf(message, sizeof message, "%s", sv_intake_last_error());
-    int audit_rc = sv_audit_append(v.audit, "verify", NULL, result);
+    int audit_rc = intake_audit(store, "verify", NULL, result);
     if (rc != 0)
         intake_fail(rc, "%s", message);
     else if (audit_rc != 0)

@@ -6,7 +6,7 @@
  *
  *   sv_make_data --data DIR --count N [--seed S] [--patients P]
  *                [--review PCT] [--quarantine PCT] [--size BYTES]
- *                [--manifest FILE]
+ *                [--manifest FILE] [--index-only]
  *
  * DIR must have been made by `scanvault init`. Each document is N random
  * bytes (deterministic from the seed and its number) sealed into the vault
@@ -16,6 +16,12 @@
  * and those of samples/scanvault.conf).
  * The manifest (tab-separated, one line per document: docid, state, MRN or
  * "-", type, size) is test data: every MRN in it is synthetic.
+ *
+ * --index-only writes the index entries alone, with no vault object behind
+ * them (each "document" has a made-up SHA-256): enough for find, list,
+ * stats and the review list, which read only the index, at millions of
+ * documents (tests/bench/bench_socket). get, verify and export on such a
+ * directory fail, as they should.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +48,7 @@ typedef struct options {
     const char *data_dir, *manifest;
     unsigned long count, patients, review_pct, quarantine_pct, size;
     uint64_t seed;
+    bool is_index_only;
 } options;
 
 static uint64_t mix(uint64_t x)
@@ -141,18 +148,28 @@ static int seal_one(sv_store *store, const options *o, unsigned long i, uint8_t 
     if (m == NULL)
         return SV_ENOMEM;
     int rc = SV_EERRNO;
-    int fd = make_content(o, i, buf);
-    if (fd < 0)
-        goto out;
+    int fd = -1;
     describe(o, i, m);
     if ((rc = sv_docid_generate(NULL, docid)) != 0)
         goto out;
     memcpy(m->docid, docid, sizeof m->docid);
-    if ((rc = sv_crypto_sha256_fd(fd, m->sha256, &m->size)) != 0 ||
-        lseek(fd, 0, SEEK_SET) != 0)
-        goto out;
-    if ((rc = sv_vault_seal_fd(sv_store_vault(store), sv_store_keyring(store), fd, m, NULL)) != 0)
-        goto out;
+    if (o->is_index_only) {
+        /* No bytes, no object: a distinct made-up content hash. */
+        fill_bytes(m->sha256, sizeof m->sha256, mix(o->seed) ^ (uint64_t)i * 0x100000001b3u);
+        m->size = o->size;
+    } else {
+        rc = SV_EERRNO;
+        if ((fd = make_content(o, i, buf)) < 0)
+            goto out;
+        if ((rc = sv_crypto_sha256_fd(fd, m->sha256, &m->size)) != 0)
+            goto out;
+        rc = SV_EERRNO;
+        if (lseek(fd, 0, SEEK_SET) != 0)
+            goto out;
+        if ((rc = sv_vault_seal_fd(sv_store_vault(store), sv_store_keyring(store), fd, m,
+                                   NULL)) != 0)
+            goto out;
+    }
     sv_index_record *rec = &doc->rec;
     memset(rec, 0, sizeof *rec);
     rec->state = (sv_index_state)m->state;
@@ -233,7 +250,7 @@ int main(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},     {"patients", required_argument, NULL, 'p'},
         {"review", required_argument, NULL, 'r'},   {"quarantine", required_argument, NULL, 'q'},
         {"size", required_argument, NULL, 'z'},     {"manifest", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0}};
+        {"index-only", no_argument, NULL, 'i'},     {NULL, 0, NULL, 0}};
     options o = {.count = 100, .patients = 50, .review_pct = 10, .size = 4096, .seed = 1};
     int opt;
     unsigned long seed = 1;
@@ -248,11 +265,13 @@ int main(int argc, char **argv)
         case 'r': bad = parse_ulong(optarg, &o.review_pct); break;
         case 'q': bad = parse_ulong(optarg, &o.quarantine_pct); break;
         case 'z': bad = parse_ulong(optarg, &o.size); break;
+        case 'i': o.is_index_only = true; break;
         default: bad = 1; break;
         }
         if (bad) {
             fprintf(stderr, "usage: sv_make_data --data DIR --count N [--seed S] [--patients P] "
-                            "[--review PCT] [--quarantine PCT] [--size BYTES] [--manifest F]\n");
+                            "[--review PCT] [--quarantine PCT] [--size BYTES] [--manifest F] "
+                            "[--index-only]\n");
             return 2;
         }
     }
