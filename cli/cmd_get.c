@@ -139,7 +139,8 @@ int cmd_get(int argc, char **argv)
     }
     const char *docid = argv[optind];
     if (!sv_docid_is_valid(docid)) {
-        cli_error("'%s' is not a document id (as 'scanvault find' prints them)", docid);
+        /* Not echoed: a clerk may have typed an MRN in its place. */
+        cli_error("that is not a document id (as 'scanvault find' prints them)");
         return SV_EXIT_USAGE;
     }
     bool to_stdout = out_path == NULL || strcmp(out_path, "-") == 0;

@@ -289,6 +289,13 @@ static int decision_failed(const cli_session *s, int rc)
 static int typed_twice(const char *given, const char *confirm_opt, char *mrn, size_t mrn_len,
                        char *confirm, size_t confirm_len)
 {
+    /* Longer than the buffers: refused, never cut (two long entries that
+     * differ only past the cut would otherwise compare equal). */
+    if ((strcmp(given, "-") != 0 && strlen(given) >= mrn_len) ||
+        (confirm_opt != NULL && strlen(confirm_opt) >= confirm_len)) {
+        cli_error("the MRN given is far too long; nothing changed");
+        return SV_EXIT_USAGE;
+    }
     if (strcmp(given, "-") == 0) {
         if (prompt_line("MRN: ", mrn, mrn_len) != 0)
             return SV_EXIT_USAGE;
@@ -297,8 +304,10 @@ static int typed_twice(const char *given, const char *confirm_opt, char *mrn, si
     }
     if (confirm_opt != NULL)
         snprintf(confirm, confirm_len, "%s", confirm_opt);
-    else if (prompt_line("Type the MRN again to confirm: ", confirm, confirm_len) != 0)
+    else if (prompt_line("Type the MRN again to confirm: ", confirm, confirm_len) != 0) {
+        memset(mrn, 0, mrn_len);
         return SV_EXIT_USAGE;
+    }
     return SV_EXIT_OK;
 }
 
@@ -386,7 +395,9 @@ int cmd_review(int argc, char **argv)
         return SV_EXIT_USAGE;
     }
     if (n_args > 0 && !sv_docid_is_valid(args[0])) {
-        cli_error("'%s' is not a document id (as 'scanvault review list' prints them)", args[0]);
+        /* Not echoed: it may be an MRN given in the wrong place. */
+        cli_error("the first argument is not a document id (as 'scanvault review list' prints "
+                  "them)");
         return SV_EXIT_USAGE;
     }
     typed_mrn typed = {"", ""};

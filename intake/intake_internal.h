@@ -499,6 +499,25 @@ int intake_blind_typed_mrn(sv_store *store, const sv_ocr_rules *rules, const cha
  */
 int intake_lock_decisions(const char *data_dir, int *lock_fd);
 
+/* 0 when <data_dir>/index is still the environment the store opened;
+ * SV_EINDEX (message set) when a reindex or a key rotation swapped in
+ * another one meanwhile: a write to the old one would be lost. Check it
+ * after taking intake_lock_decisions(). */
+int intake_store_index_is_current(sv_store *store);
+
+/* ---- the decision journal (store_journal.c) ---- */
+
+/* Note, durably, that a review decision on docid is about to rewrite its
+ * vault header. 0; SV_EERRNO. */
+int intake_journal_begin(const char *data_dir, const char *docid);
+/* The index has followed (or the header was put back): forget the note. */
+void intake_journal_end(const char *data_dir, const char *docid);
+/* For every note left by a process that died mid-decision, bring the index
+ * entry in line with the object's sealed metadata (under the decisions
+ * lock), then drop the note. *n_replayed: notes handled. 0, or the first
+ * error (that note stays for the next open). */
+int intake_journal_replay(sv_store *store, size_t *n_replayed);
+
 /* <data_dir>/keys/scanvault.key.new: the new key of a key rotation that has
  * not committed yet (rotate.c). While it exists the store refuses to open. */
 #define INTAKE_ROTATION_KEY "keys/scanvault.key.new"

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "intake_internal.h"
 
@@ -263,8 +264,12 @@ int sv_store_export_to(sv_store *store, const sv_ocr_rules *rules, const char *m
         return intake_fail(SV_ENOMEM, "out of memory");
     job->store = store;
     job->opts = opts;
-    int rc;
-    if ((rc = blind_typed_mrn(job, rules, mrn)) != 0 || (rc = list_documents(job)) != 0 ||
+    int rc, lock_fd = -1;
+    /* No review decision may move a document between the check of its
+     * patient and its release: the decisions wait for the export. */
+    if ((rc = blind_typed_mrn(job, rules, mrn)) != 0 ||
+        (rc = intake_lock_decisions(sv_store_data_dir(store), &lock_fd)) != 0 ||
+        (rc = intake_store_index_is_current(store)) != 0 || (rc = list_documents(job)) != 0 ||
         (rc = check_all(job)) != 0)
         goto out;
     /* The sink gets ready before the audit line: a target it cannot write
@@ -300,6 +305,8 @@ int sv_store_export_to(sv_store *store, const sv_ocr_rules *rules, const char *m
     summary->docs = job->n_written;
     summary->bytes = job->bytes;
 out:
+    if (lock_fd >= 0)
+        close(lock_fd);
     memset(job->blind, 0, sizeof job->blind);
     memset(job->blind_hex, 0, sizeof job->blind_hex);
     free(job->docs);

@@ -16,6 +16,7 @@
  *
  * The audit lines carry the docid and blind values, never the MRN.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,8 +185,10 @@ static int check_typed_mrn(sv_store *store, const sv_ocr_rules *rules, const cha
         return intake_fail(SV_EINVAL, "the confirmation does not match the MRN; nothing changed");
     }
     int rc = sv_crypto_blind_mrn(sv_store_keyring(store), digits, blind);
-    if (rc != 0)
+    if (rc != 0) {
+        memset(digits, 0, SV_MRN_MAX + 1);
         return intake_fail(rc, "%s", sv_crypto_last_error());
+    }
     return 0;
 }
 
@@ -209,21 +212,35 @@ static int apply_decision(sv_store *store, const char *action, const sv_vault_me
                           const sv_vault_meta *updated, index_change_fn change, const void *arg)
 {
     const char *docid = updated->docid;
-    int rc = sv_vault_update_meta(sv_store_vault(store), sv_store_keyring(store), updated);
+    const char *data_dir = sv_store_data_dir(store);
+    /* Noted first: a process killed between the header and the index leaves
+     * the note, and the next read-write open completes the index. */
+    int rc = intake_journal_begin(data_dir, docid);
+    if (rc != 0)
+        return rc;
+    rc = sv_vault_update_meta(sv_store_vault(store), sv_store_keyring(store), updated);
     if (rc != 0) {
         rc = intake_fail(rc, "%s: the vault object could not be updated: %s; nothing changed",
                          docid, sv_crypto_last_error());
+        intake_journal_end(data_dir, docid);
         intake_audit(store, action, docid, "failed=vault");
         return rc;
     }
+#ifdef SV_TEST_HOOKS
+    if (getenv("SCANVAULT_TEST_KILL_AFTER_HEADER") != NULL)
+        raise(SIGKILL); /* the crash test of the journal (review_test.py) */
+#endif
     rc = change(sv_store_index(store), docid, arg);
-    if (rc == 0)
+    if (rc == 0) {
+        intake_journal_end(data_dir, docid);
         return 0;
+    }
     char why[256];
     snprintf(why, sizeof why, "%s", sv_index_last_error());
     int back = sv_vault_update_meta(sv_store_vault(store), sv_store_keyring(store), old_meta);
-    intake_audit(store, action, docid,
-                    back == 0 ? "failed=index" : "failed=index vault_changed");
+    if (back == 0)
+        intake_journal_end(data_dir, docid);
+    intake_audit(store, action, docid, back == 0 ? "failed=index" : "failed=index vault_changed");
     if (back == 0)
         return intake_fail(rc, "%s: the index refused the change: %s; nothing changed", docid,
                            why);
@@ -295,6 +312,7 @@ int sv_store_review_assign(sv_store *store, const sv_ocr_rules *rules, const cha
         return rc;
     sv_index_record rec;
     if ((rc = intake_lock_decisions(sv_store_data_dir(store), &lock_fd)) != 0 ||
+        (rc = intake_store_index_is_current(store)) != 0 ||
         (rc = load_in_state(store, docid, IN_REVIEW, &rec,
                             "to move a filed document use 'review reassign'")) != 0 ||
         (rc = load_meta_pair(store, docid, &old_meta, &meta)) != 0)
@@ -344,6 +362,7 @@ int sv_store_review_reject(sv_store *store, const char *docid, const char *note)
     int lock_fd = -1;
     sv_index_record rec;
     if ((rc = intake_lock_decisions(sv_store_data_dir(store), &lock_fd)) != 0 ||
+        (rc = intake_store_index_is_current(store)) != 0 ||
         (rc = load_in_state(store, docid, IN_REVIEW, &rec, "only a held document is rejected")) !=
             0 ||
         (rc = load_meta_pair(store, docid, &old_meta, &meta)) != 0)
@@ -377,6 +396,7 @@ int sv_store_review_reassign(sv_store *store, const sv_ocr_rules *rules, const c
         return rc;
     sv_index_record rec;
     if ((rc = intake_lock_decisions(sv_store_data_dir(store), &lock_fd)) != 0 ||
+        (rc = intake_store_index_is_current(store)) != 0 ||
         (rc = load_in_state(store, docid, IS_FILED, &rec,
                             "a held document is filed with 'review assign'")) != 0)
         goto out;

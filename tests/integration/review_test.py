@@ -12,7 +12,10 @@
     while the service (its lock) runs;
   - every decision is audited with the docid, never the MRN.
 
-usage: review_test.py SCANVAULT SV_MAKE_DATA WORKDIR
+  - with the build's test hooks: a reassign killed (SIGKILL) between the
+    vault header and the index is completed by the next command.
+
+usage: review_test.py SCANVAULT SV_MAKE_DATA WORKDIR [hooks]
 """
 import json
 import os
@@ -89,6 +92,7 @@ class Data:
 
 def main():
     scanvault, make_data, work = sys.argv[1:4]
+    has_hooks = len(sys.argv) > 4 and sys.argv[4] == "hooks"
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     # The known-MRN list and the rules of the synthetic hospital.
@@ -213,6 +217,24 @@ def main():
           "to=" in moves[0][6], "reassign audit: %r" % moves)
     rc, _, err = d.run("review", "reassign", docid, other_patient, "--confirm", other_patient)
     check(rc == 2 and "already filed" in err, "reassign to the same patient: " + err)
+
+    if has_hooks:
+        # Killed between the vault header and the index: the next command
+        # that opens the data directory for writing completes the index.
+        victim, victim_mrn = filed[1][0], filed[1][2]
+        env = dict(d.env, SCANVAULT_TEST_KILL_AFTER_HEADER="1")
+        r = subprocess.run([scanvault, "review", "reassign", victim, new_patient, "--confirm",
+                            new_patient, "--data", d.data, "--config", config],
+                           capture_output=True, env=env)
+        check(r.returncode == -signal.SIGKILL, "the test hook did not kill: %d" % r.returncode)
+        journal = os.path.join(d.data, "spool", "decisions")
+        check(os.listdir(journal) == [victim], "no journal entry for the interrupted decision")
+        check(victim in d.find(victim_mrn, config=defaults),
+              "the index moved before the kill: the test proves nothing")
+        d.ok("review", "list")  # a read-write open replays the journal
+        check(os.listdir(journal) == [], "the journal entry was not replayed")
+        check(victim not in d.find(victim_mrn, config=defaults), "still under the old patient")
+        check(victim in d.find(new_patient), "not under the new patient after the replay")
 
     # No MRN anywhere in the audit log.
     for mrn in (new_patient, other_patient, old_mrn):
