@@ -102,6 +102,10 @@ def main():
     shutil.copy2(key_path, old_key)
     old_id = key_id_of_file(key_path)
     records_before = sorted(d.ok("list", "--state", "all", "--json").splitlines())
+    # An anchor kept off the box before the rotation must still verify after
+    # it (its line then lives in the pinned archive).
+    anchor = [l.split()[1] for l in d.ok("audit", "verify").splitlines()
+              if l.startswith("anchor: ")][0]
 
     # Refused beside a running service (its lock held).
     lock = subprocess.Popen(["flock", os.path.join(d.data, "spool", "lock"), "sleep", "30"],
@@ -197,8 +201,13 @@ def main():
                                                                      len(docids)))
     check(sorted(d.ok("list", "--state", "all", "--json").splitlines()) == records_before,
           "records changed by the rotation")
-    # The audit chain verifies, the archive of the old log included.
+    # The audit chain verifies, the archive of the old log included, and
+    # the anchor kept before the rotation is found in that archive.
     d.ok("audit", "verify")
+    d.ok("audit", "verify", "--anchor", anchor)
+    rc, _, err = d.run("audit", "verify", "--anchor", anchor[:-1] + ("0" if anchor[-1] != "0"
+                                                                      else "1"))
+    check(rc == 1, "a wrong anchor passed after the rotation: %d %s" % (rc, err))
     archive = os.path.join(d.data, "audit", "audit-%s.log" % old_id)
     check(os.path.exists(archive), "the old audit log was not archived")
     # The old key opens nothing any more.
@@ -222,6 +231,7 @@ def main():
     d.ok("rotate-key", "-q")
     check(key_id_of_file(key_path) != new_id, "the second rotation did not commit")
     d.ok("verify", "-q")
+    d.ok("audit", "verify", "--anchor", anchor)  # two archives deep
     print("rotate-key: %d objects, %d kills, then resumed to the new key %s" %
           (count, kills, new_id))
 
