@@ -332,6 +332,10 @@ typedef struct server_conn {
 /* "admin", "clerk", "reviewer", "none". */
 const char *server_role_name(server_role role);
 
+/* The caller as the kernel sees it (SO_PEERCRED, SO_PEERGROUPS): uid, groups
+ * (primary included), user name (server_socket.c). 0, SV_EERRNO, SV_ENOMEM. */
+int server_identify(server_conn *c);
+
 /*
  * Run one decoded request for c: takes the store (waiting while the
  * service swaps it), checks the caller's role, makes the caller's view,

@@ -34,7 +34,6 @@
 #include "intake_internal.h"
 
 #define RATE_WINDOW_S 3600
-#define PEER_GROUPS_MAX 65536
 
 /* One user's retrievals in the last hour, oldest first. */
 typedef struct rate_user {
@@ -48,7 +47,16 @@ typedef struct conn_slot {
     bool is_used;     /* a thread was started and not yet joined */
     bool is_done;     /* ... and it has finished */
     int fd;           /* the connection (guarded by mutex; -1 once closed) */
+    uid_t uid;        /* its peer, as SO_PEERCRED gave it at accept */
 } conn_slot;
+
+/* Connections one user (other than root and the service user) may hold at
+ * once: one account must not be able to take every slot and lock the
+ * others out. */
+#define CONNECTIONS_PER_UID 4
+
+/* How long a reload waits for requests in flight before cutting them. */
+#define DETACH_GRACE_S 10
 
 struct sv_server {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -305,39 +313,6 @@ void sv_server_set_status(sv_server *srv, const char *json)
 
 /* ---- one connection -------------------------------------------------------- */
 
-/* The caller as the kernel sees it: uid, groups (primary included), name. */
-static int identify(server_conn *c)
-{
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-        return SV_EERRNO;
-    c->uid = (uint32_t)cred.uid;
-    size_t cap = 64;
-    for (;;) {
-        gid_t *gids = realloc(c->gids, (cap + 1) * sizeof *gids);
-        if (gids == NULL)
-            return SV_ENOMEM;
-        c->gids = gids;
-        socklen_t glen = (socklen_t)(cap * sizeof *gids);
-        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, gids, &glen) == 0) {
-            c->n_gids = glen / sizeof *gids;
-            break;
-        }
-        if (errno != ERANGE || cap >= PEER_GROUPS_MAX)
-            return SV_EERRNO;
-        cap = glen / sizeof *gids > cap ? glen / sizeof *gids : 2 * cap;
-    }
-    c->gids[c->n_gids++] = cred.gid;
-    char buf[16384];
-    struct passwd pw, *found = NULL;
-    if (getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
-        snprintf(c->user, sizeof c->user, "%s", found->pw_name);
-    else
-        snprintf(c->user, sizeof c->user, "%u", c->uid);
-    return 0;
-}
-
 /* An audit line as the caller, outside a request (refusals at the door). */
 static void audit_as_caller(server_conn *c, const char *action, const char *result)
 {
@@ -378,7 +353,7 @@ static void serve_connection(server_conn *c)
     struct timeval tv = {.tv_sec = SV_SERVER_IO_TIMEOUT_S};
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (identify(c) != 0) {
+    if (server_identify(c) != 0) {
         intake_log(SV_LOG_ERROR, "a connection on the socket could not be identified: %s",
                    strerror(errno));
         return;
@@ -482,12 +457,28 @@ static void refuse_busy(int fd)
 
 static void start_connection(sv_server *srv, int fd)
 {
+    struct ucred cred = {.uid = (uid_t)-1};
+    socklen_t cred_len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0) {
+        close(fd);
+        return;
+    }
     pthread_mutex_lock(&srv->mutex);
     reap_slots(srv);
-    size_t slot = SV_SERVER_CONNECTIONS;
-    for (size_t i = 0; i < SV_SERVER_CONNECTIONS && slot == SV_SERVER_CONNECTIONS; i++)
-        if (!srv->slots[i].is_used)
+    size_t slot = SV_SERVER_CONNECTIONS, held = 0;
+    for (size_t i = 0; i < SV_SERVER_CONNECTIONS; i++) {
+        if (!srv->slots[i].is_used && slot == SV_SERVER_CONNECTIONS)
             slot = i;
+        else if (srv->slots[i].is_used && srv->slots[i].uid == cred.uid)
+            held++;
+    }
+    if (held >= CONNECTIONS_PER_UID && cred.uid != 0 && cred.uid != srv->self_uid) {
+        pthread_mutex_unlock(&srv->mutex);
+        intake_log(SV_LOG_WARNING, "a connection of uid %u refused: it holds %d already",
+                   (unsigned)cred.uid, CONNECTIONS_PER_UID);
+        refuse_busy(fd);
+        return;
+    }
     server_conn *c = slot < SV_SERVER_CONNECTIONS ? calloc(1, sizeof *c) : NULL;
     if (c == NULL) {
         pthread_mutex_unlock(&srv->mutex);
@@ -501,6 +492,7 @@ static void start_connection(sv_server *srv, int fd)
     c->fd = fd;
     c->in.fd = fd;
     srv->slots[slot].fd = fd;
+    srv->slots[slot].uid = cred.uid;
     srv->slots[slot].is_used = true;
     srv->slots[slot].is_done = false;
     srv->active++;
@@ -619,7 +611,23 @@ void sv_server_detach(sv_server *srv)
     pthread_mutex_lock(&srv->mutex);
     srv->has_store = false;
     pthread_mutex_unlock(&srv->mutex);
-    pthread_rwlock_wrlock(&srv->lock);
+    /* Requests in flight finish first, but a client that reads slowly must
+     * not hold the reload (and with it the filing) for long: after a grace
+     * period the connections are cut, so their sends fail and the requests
+     * end. */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += DETACH_GRACE_S;
+    if (pthread_rwlock_timedwrlock(&srv->lock, &deadline) != 0) {
+        intake_log(SV_LOG_WARNING, "reload: requests still running after %d s are cut off",
+                   DETACH_GRACE_S);
+        pthread_mutex_lock(&srv->mutex);
+        for (size_t i = 0; i < SV_SERVER_CONNECTIONS; i++)
+            if (srv->slots[i].is_used && srv->slots[i].fd >= 0)
+                shutdown(srv->slots[i].fd, SHUT_RDWR);
+        pthread_mutex_unlock(&srv->mutex);
+        pthread_rwlock_wrlock(&srv->lock);
+    }
     srv->store = NULL;
     srv->rules = NULL;
     pthread_rwlock_unlock(&srv->lock);

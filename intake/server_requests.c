@@ -265,6 +265,14 @@ static int do_review_show(server_conn *c, const proto_msg *m)
     bool with_document = proto_u8(m, PT_WITH_DOCUMENT) != 0;
     if (!sv_docid_is_valid(docid))
         return fail(c, intake_fail(SV_EINVAL, "not a document id"));
+    /* A reviewer sees the review queue and nothing else: not the quarantine
+     * (rejected documents included) that review show also opens to clerks. */
+    sv_index_record rec;
+    if (c->role == ROLE_REVIEWER && (sv_index_get(sv_store_index(c->view), docid, &rec) != 0 ||
+                                     rec.state != SV_INDEX_REVIEW))
+        return fail(c, intake_fail(SV_EPERM, "review show of %s: the reviewer role sees only "
+                                             "documents waiting for review",
+                                   docid));
     int rc = with_document ? take_or_refuse(c, 1, "get", docid) : 0;
     if (rc != 0)
         return rc;

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -125,4 +127,40 @@ void server_socket_remove(const char *path, dev_t dev, ino_t ino)
     struct stat st;
     if (lstat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
         unlink(path);
+}
+
+/* Most groups read for a caller (the kernel allows 65536). */
+#define PEER_GROUPS_MAX 65536
+
+/* The caller as the kernel sees it: uid, groups (primary included), name. */
+int server_identify(server_conn *c)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+        return SV_EERRNO;
+    c->uid = (uint32_t)cred.uid;
+    size_t cap = 64;
+    for (;;) {
+        gid_t *gids = realloc(c->gids, (cap + 1) * sizeof *gids);
+        if (gids == NULL)
+            return SV_ENOMEM;
+        c->gids = gids;
+        socklen_t glen = (socklen_t)(cap * sizeof *gids);
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, gids, &glen) == 0) {
+            c->n_gids = glen / sizeof *gids;
+            break;
+        }
+        if (errno != ERANGE || cap >= PEER_GROUPS_MAX)
+            return SV_EERRNO;
+        cap = glen / sizeof *gids > cap ? glen / sizeof *gids : 2 * cap;
+    }
+    c->gids[c->n_gids++] = cred.gid;
+    char buf[16384];
+    struct passwd pw, *found = NULL;
+    if (getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found != NULL)
+        snprintf(c->user, sizeof c->user, "%s", found->pw_name);
+    else
+        snprintf(c->user, sizeof c->user, "%u", c->uid);
+    return 0;
 }
