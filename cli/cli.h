@@ -70,6 +70,11 @@ int cli_ocr_worker_path(char *buf, size_t len);
 /* Open the data directory of settings with its key. Returns an exit code;
  * the error is printed. */
 int cli_open_store(const sv_intake_settings *settings, bool read_only, sv_store **out);
+/* cli_load_config and cli_apply_storage_options for the commands that need
+ * only the storage settings (the rules are checked, then dropped). Returns
+ * an exit code; the error is printed. */
+int cli_load_storage_settings(const char *config_path, const char *data_dir, const char *key_file,
+                              sv_intake_settings *settings);
 /* The three steps above for the commands that only read (get, stats, list):
  * configuration, --data/--key, then the data directory opened read-only.
  * Returns an exit code; the error is printed. */

@@ -127,12 +127,8 @@ int cmd_reindex(int argc, char **argv)
         fputs(reindex_usage, stderr);
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
     sv_intake_settings settings;
-    int code = cli_load_config(config_path, &rules, &settings);
-    sv_ocr_rules_destroy(rules); /* only the storage settings are needed */
-    if (code == SV_EXIT_OK)
-        code = cli_apply_storage_options(&settings, data_dir, key_file);
+    int code = cli_load_storage_settings(config_path, data_dir, key_file, &settings);
     sv_keyring *ring = NULL;
     if (code == SV_EXIT_OK)
         code = load_key(&settings, &ring);

@@ -5,9 +5,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "maint_cli.h"
 
 static const char rotate_usage[] =
     "usage: scanvault rotate-key [--data DIR] [--config FILE] [--key FILE] [-q]\n"
@@ -40,24 +40,6 @@ static const char rotate_usage[] =
     "(an object that cannot be re-wrapped: run 'scanvault verify'); 2 usage\n"
     "error; 3 environment error (service running, key, data directory).\n";
 
-static void show_progress(const sv_maint_progress *p, void *ctx)
-{
-    (void)ctx;
-    double rate = p->elapsed_s > 0 ? (double)p->done / p->elapsed_s : 0;
-    double left = rate > 0 && p->total > p->done ? (double)(p->total - p->done) / rate : 0;
-    fprintf(stderr, "\rre-wrapping %llu/%llu objects, %.0f/s, %.0f s left   ",
-            (unsigned long long)p->done, (unsigned long long)p->total, rate, left);
-    if (p->done >= p->total)
-        fputc('\n', stderr);
-}
-
-static void show_problem(const sv_maint_problem *p, void *ctx)
-{
-    (void)ctx;
-    fprintf(stderr, "scanvault: %s %s: %s\n", sv_maint_kind_name(p->kind),
-            p->docid != NULL ? p->docid : "-", p->detail != NULL ? p->detail : "");
-}
-
 int cmd_rotate_key(int argc, char **argv)
 {
     static const struct option options[] = {{"data", required_argument, NULL, 'd'},
@@ -84,24 +66,26 @@ int cmd_rotate_key(int argc, char **argv)
         cli_error("rotate-key takes no arguments");
         return SV_EXIT_USAGE;
     }
-    sv_ocr_rules *rules = NULL;
     sv_intake_settings settings;
-    int code = cli_load_config(config_path, &rules, &settings);
-    sv_ocr_rules_destroy(rules); /* only the storage settings are needed */
-    if (code == SV_EXIT_OK)
-        code = cli_apply_storage_options(&settings, data_dir, key_file);
+    int code = cli_load_storage_settings(config_path, data_dir, key_file, &settings);
     if (code != SV_EXIT_OK)
         return code;
     if (sv_crypto_global_init() != 0) {
         cli_error("%s", sv_crypto_last_error());
         return SV_EXIT_ENV;
     }
+    cli_progress progress;
+    cli_progress_init(&progress, "rotate-key", is_quiet);
+    cli_problems problems = {.progress = &progress};
     sv_rotate_options o = {.data_dir = settings.data_dir,
                            .key_file = settings.key_file,
-                           .progress = !is_quiet && isatty(STDERR_FILENO) ? show_progress : NULL,
-                           .problem = show_problem};
+                           .progress = progress.is_on ? cli_progress_show : NULL,
+                           .progress_ctx = &progress,
+                           .problem = cli_print_problem,
+                           .problem_ctx = &problems};
     sv_rotate_report rep;
     int rc = sv_rotate_key(&o, &rep);
+    cli_progress_clear(&progress);
     if (rc != 0) {
         cli_error("%s", sv_intake_last_error());
         if (rep.new_key_id[0] != '\0')

@@ -85,16 +85,23 @@ int cli_open_store(const sv_intake_settings *settings, bool read_only, sv_store 
     return SV_EXIT_OK;
 }
 
+int cli_load_storage_settings(const char *config_path, const char *data_dir, const char *key_file,
+                              sv_intake_settings *settings)
+{
+    sv_ocr_rules *rules = NULL;
+    int code = cli_load_config(config_path, &rules, settings);
+    sv_ocr_rules_destroy(rules); /* only the storage settings are needed */
+    if (code == SV_EXIT_OK)
+        code = cli_apply_storage_options(settings, data_dir, key_file);
+    return code;
+}
+
 int cli_open_data_read_only(const char *config_path, const char *data_dir, const char *key_file,
                             sv_store **out)
 {
     *out = NULL;
-    sv_ocr_rules *rules = NULL;
     sv_intake_settings settings;
-    int code = cli_load_config(config_path, &rules, &settings);
-    sv_ocr_rules_destroy(rules); /* only the storage settings are needed */
-    if (code == SV_EXIT_OK)
-        code = cli_apply_storage_options(&settings, data_dir, key_file);
+    int code = cli_load_storage_settings(config_path, data_dir, key_file, &settings);
     if (code == SV_EXIT_OK)
         code = cli_open_store(&settings, true, out);
     return code;

@@ -1,6 +1,6 @@
 /*
- * maint_cli.h - shared by cmd_reindex.c and cmd_verify.c only: the progress
- * line on a terminal and the problem lines.
+ * maint_cli.h - shared by cmd_reindex.c, cmd_verify.c and cmd_rotate_key.c
+ * only: the progress line on a terminal and the problem lines.
  */
 #ifndef SV_MAINT_CLI_H
 #define SV_MAINT_CLI_H
