@@ -93,6 +93,14 @@ int cr_gcm_seal(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const
  * wiped (nothing unauthenticated survives). */
 int cr_gcm_open(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const uint8_t *aad,
                 size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[CR_GCM_TAG_LEN]);
+/* The same, reading len bytes from in (NULL: buf itself) and writing them to
+ * buf: no copy when the input sits in another buffer. */
+int cr_gcm_seal_from(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *buf,
+                     size_t len, uint8_t tag[CR_GCM_TAG_LEN]);
+int cr_gcm_open_from(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *buf,
+                     size_t len, const uint8_t tag[CR_GCM_TAG_LEN]);
 
 /* ============================== keys.c ================================= */
 
@@ -106,6 +114,34 @@ struct sv_keyring {
     uint8_t meta[SV_KEY_LEN];
     uint8_t audit[SV_KEY_LEN];
 };
+
+/* ============================== source.c =============================== */
+
+/* A source as the stream code holds it: the function and its context. */
+typedef struct cr_source {
+    sv_vault_source fn;
+    void *ctx;
+} cr_source;
+
+/* Take up to want bytes from src. Returns 0; the source's own code
+ * (SV_EERRNO with errno set for an I/O error); SV_EINVAL when the source
+ * broke its contract (more than want bytes, or none where it said some). */
+int cr_source_take(const cr_source *src, size_t want, const uint8_t **data, size_t *got);
+
+/* A source reading a file descriptor into its own buffer, which grows to
+ * the largest piece asked for and is wiped when freed (it may hold
+ * plaintext). It reads exactly what is asked, never ahead, so the
+ * descriptor's offset is always where its reader stands. */
+typedef struct cr_fd_source {
+    int fd;
+    uint8_t *buf;
+    size_t cap;
+} cr_fd_source;
+
+void cr_fd_source_init(cr_fd_source *s, int fd);
+void cr_fd_source_free(cr_fd_source *s);
+/* An sv_vault_source over a cr_fd_source. */
+int cr_fd_source_read(void *ctx, size_t want, const uint8_t **data, size_t *got);
 
 /* ============================== object.c =============================== */
 
@@ -160,9 +196,10 @@ int cr_header_build(cr_header *h, const sv_keyring *ring, const cr_object_keys *
                     uint32_t chunk_size, const char *docid, const sv_vault_meta *meta,
                     const cr_header *keep);
 
-/* Read and parse a header from fd (bounds only, nothing authenticated yet).
- * who names the object in messages (the expected docid, or NULL). */
-int cr_header_read(int fd, cr_header *h, const char *who);
+/* Read and parse a header from src (bounds only, nothing authenticated yet),
+ * taking exactly its bytes. who names the object in messages (the expected
+ * docid, or NULL). */
+int cr_header_read(const cr_source *src, cr_header *h, const char *who);
 
 /*
  * Authenticate a parsed header with ring: key id, unwrap, header MAC,
@@ -184,16 +221,18 @@ int cr_chunker_init(cr_chunker *c, const cr_object_keys *keys, uint32_t chunk_si
                     const char *who);
 /* Wipe the buffer, free it, close the cipher. Fine on a zeroed chunker. */
 void cr_chunker_free(cr_chunker *c);
-/* Encrypt chunk index (len bytes in c->buf) and write its tag after it. */
-int cr_chunk_seal(cr_chunker *c, uint64_t index, bool is_final, size_t len);
-/* Decrypt chunk index in place and check its tag (at c->buf + len);
- * SV_EAUTH with the buffer wiped on failure. */
-int cr_chunk_open(cr_chunker *c, uint64_t index, bool is_final, size_t len);
+/* Encrypt chunk index (len bytes at plain) into c->buf and write its tag
+ * after it: the record is c->buf[0 .. len + 16). */
+int cr_chunk_seal(cr_chunker *c, uint64_t index, bool is_final, const uint8_t *plain, size_t len);
+/* Decrypt chunk index (a record at record: len bytes, then the tag) into
+ * c->buf and check its tag; SV_EAUTH with c->buf wiped on failure. */
+int cr_chunk_open(cr_chunker *c, uint64_t index, bool is_final, const uint8_t *record,
+                  size_t len);
 
 /* ============================== vault_read.c =========================== */
 
-/* Stream the body that follows an unlocked header on fd to sink. */
-int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
+/* Stream the body that follows an unlocked header on src to sink. */
+int cr_body_open(const cr_source *src, const cr_header *h, const cr_object_keys *keys,
                  const sv_vault_meta *meta, sv_vault_sink sink, void *ctx, unsigned flags);
 
 /* ============================== vault.c ================================ */

@@ -152,26 +152,34 @@ static int gcm_start(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN],
     return 0;
 }
 
-int cr_gcm_seal(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const uint8_t *aad,
-                size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[CR_GCM_TAG_LEN])
+int cr_gcm_seal_from(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *buf,
+                     size_t len, uint8_t tag[CR_GCM_TAG_LEN])
 {
     int rc = gcm_start(h, nonce, aad, aad_len);
     if (rc != 0)
         return rc;
     /* One call per message: libgcrypt then needs no gcry_cipher_final(). */
-    if (gcry_cipher_encrypt(h, buf, len, NULL, 0) != 0 ||
+    if (gcry_cipher_encrypt(h, buf, len, in, in != NULL ? len : 0) != 0 ||
         gcry_cipher_gettag(h, tag, CR_GCM_TAG_LEN) != 0)
         return cr_fail(SV_ENOMEM, "AES-GCM: encryption failed");
     return 0;
 }
 
-int cr_gcm_open(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const uint8_t *aad,
-                size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[CR_GCM_TAG_LEN])
+int cr_gcm_seal(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const uint8_t *aad,
+                size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[CR_GCM_TAG_LEN])
+{
+    return cr_gcm_seal_from(h, nonce, aad, aad_len, NULL, buf, len, tag);
+}
+
+int cr_gcm_open_from(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *buf,
+                     size_t len, const uint8_t tag[CR_GCM_TAG_LEN])
 {
     int rc = gcm_start(h, nonce, aad, aad_len);
     if (rc != 0)
         return rc;
-    if (gcry_cipher_decrypt(h, buf, len, NULL, 0) != 0) {
+    if (gcry_cipher_decrypt(h, buf, len, in, in != NULL ? len : 0) != 0) {
         cr_wipe(buf, len);
         return cr_fail(SV_ENOMEM, "AES-GCM: decryption failed");
     }
@@ -180,4 +188,10 @@ int cr_gcm_open(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const
         return cr_fail(SV_EAUTH, "AES-GCM: authentication failed");
     }
     return 0;
+}
+
+int cr_gcm_open(gcry_cipher_hd_t h, const uint8_t nonce[CR_GCM_NONCE_LEN], const uint8_t *aad,
+                size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[CR_GCM_TAG_LEN])
+{
+    return cr_gcm_open_from(h, nonce, aad, aad_len, NULL, buf, len, tag);
 }

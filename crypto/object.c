@@ -61,18 +61,19 @@ void cr_chunker_free(cr_chunker *c)
     memset(c, 0, sizeof *c);
 }
 
-int cr_chunk_seal(cr_chunker *c, uint64_t index, bool is_final, size_t len)
+int cr_chunk_seal(cr_chunker *c, uint64_t index, bool is_final, const uint8_t *plain, size_t len)
 {
     uint8_t nonce[CR_GCM_NONCE_LEN], flag = is_final ? 1 : 0;
     chunk_nonce(index, nonce);
-    return cr_gcm_seal(c->gcm, nonce, &flag, 1, c->buf, len, c->buf + len);
+    return cr_gcm_seal_from(c->gcm, nonce, &flag, 1, plain, c->buf, len, c->buf + len);
 }
 
-int cr_chunk_open(cr_chunker *c, uint64_t index, bool is_final, size_t len)
+int cr_chunk_open(cr_chunker *c, uint64_t index, bool is_final, const uint8_t *record,
+                  size_t len)
 {
     uint8_t nonce[CR_GCM_NONCE_LEN], flag = is_final ? 1 : 0;
     chunk_nonce(index, nonce);
-    return cr_gcm_open(c->gcm, nonce, &flag, 1, c->buf, len, c->buf + len);
+    return cr_gcm_open_from(c->gcm, nonce, &flag, 1, record, c->buf, len, record + len);
 }
 
 static int derive_object_keys(cr_object_keys *k)
@@ -203,12 +204,16 @@ int cr_header_build(cr_header *h, const sv_keyring *ring, const cr_object_keys *
 }
 
 /* Read exactly len bytes of the header; a short read is a truncation. */
-static int read_part(int fd, cr_header *h, size_t len, const char *who)
+static int read_part(const cr_source *src, cr_header *h, size_t len, const char *who)
 {
+    const uint8_t *data = NULL;
     size_t got = 0;
-    int rc = cr_read_full(fd, h->raw + h->len, len, &got);
-    if (rc != 0)
+    int rc = cr_source_take(src, len, &data, &got);
+    if (rc == SV_EERRNO)
         return cr_fail_errno("vault object %s: cannot read the header", name_of(who, h));
+    if (rc != 0)
+        return rc;
+    memcpy(h->raw + h->len, data, got);
     h->len += got;
     if (got != len)
         return cr_fail(SV_ETRUNC, "vault object %s: truncated inside the header",
@@ -216,10 +221,10 @@ static int read_part(int fd, cr_header *h, size_t len, const char *who)
     return 0;
 }
 
-int cr_header_read(int fd, cr_header *h, const char *who)
+int cr_header_read(const cr_source *src, cr_header *h, const char *who)
 {
     memset(h, 0, sizeof *h);
-    int rc = read_part(fd, h, CR_HEADER_PREFIX_LEN, who);
+    int rc = read_part(src, h, CR_HEADER_PREFIX_LEN, who);
     if (rc != 0)
         return rc;
     if (memcmp(h->raw, cr_magic, CR_MAGIC_LEN) != 0)
@@ -239,7 +244,7 @@ int cr_header_read(int fd, cr_header *h, const char *who)
         return cr_fail(SV_EFORMAT, "vault object %s: docid length %zu out of range",
                        name_of(who, h), n);
     set_offsets(h, n);
-    rc = read_part(fd, h, n + CR_HEADER_KEYS_LEN, who);
+    rc = read_part(src, h, n + CR_HEADER_KEYS_LEN, who);
     if (rc != 0)
         return rc;
     memcpy(h->docid, h->raw + CR_HEADER_PREFIX_LEN, n);
@@ -253,7 +258,7 @@ int cr_header_read(int fd, cr_header *h, const char *who)
     if (h->sealed_len <= CR_GCM_TAG_LEN || h->sealed_len > CR_SEALED_META_MAX)
         return cr_fail(SV_EFORMAT, "vault object %s: sealed metadata length %zu out of range",
                        name_of(who, h), h->sealed_len);
-    return read_part(fd, h, h->sealed_len + CR_HEADER_MAC_LEN, who);
+    return read_part(src, h, h->sealed_len + CR_HEADER_MAC_LEN, who);
 }
 
 /* Check the header MAC, then open and decode the sealed metadata. */

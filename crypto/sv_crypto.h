@@ -281,6 +281,21 @@ typedef int (*sv_vault_sink)(void *ctx, const uint8_t *buf, size_t len);
  * (retrying short writes and EINTR). Returns 0 or SV_EERRNO. */
 int sv_vault_sink_fd(void *ctx, const uint8_t *buf, size_t len);
 
+/* Supplies a stream's input: *data points at the next bytes (valid until
+ * the next call), *got of them, at most want; fewer than want only at the
+ * end of the input. Return 0, or a negative SV_E* code to stop (the stream
+ * function then returns that code). */
+typedef int (*sv_vault_source)(void *ctx, size_t want, const uint8_t **data, size_t *got);
+
+/* A source over bytes in memory, handed over without a copy: ctx is an
+ * sv_vault_memory, whose pos advances. Returns 0 or SV_EINVAL. */
+typedef struct sv_vault_memory {
+    const uint8_t *data;
+    size_t len;
+    size_t pos;
+} sv_vault_memory;
+int sv_vault_source_memory(void *ctx, size_t want, const uint8_t **data, size_t *got);
+
 /* Options for sealing; a NULL pointer means all defaults. */
 typedef struct sv_vault_seal_opts {
     uint32_t chunk_size; /* 0: SV_VAULT_CHUNK_DEFAULT */
@@ -401,6 +416,24 @@ int sv_vault_open_fd(const sv_keyring *ring, int fd, const char *expected_docid,
                      sv_vault_sink sink, void *ctx, sv_vault_meta *meta_out, unsigned flags);
 int sv_vault_read_meta_fd(const sv_keyring *ring, int fd, const char *expected_docid,
                           sv_vault_meta *out);
+
+/*
+ * The object format as a stream, with no vault directory and no file:
+ * sv_vault_seal_stream() seals the body that source supplies (exactly
+ * meta->size bytes) into an object's bytes, passed to sink in order (the
+ * header, then one record per chunk); sv_vault_open_stream() opens an
+ * object's bytes from source. sv_vault_seal_fd() and sv_vault_open_fd() are
+ * these with a file on each side: same format, same code, same checks and
+ * returns (a source's or sink's own code is passed on). chunk_size 0 means
+ * SV_VAULT_CHUNK_DEFAULT. Memory use is one chunk, whatever the size; a
+ * full chunk is encrypted or decrypted straight from the source's bytes.
+ */
+int sv_vault_seal_stream(const sv_keyring *ring, const sv_vault_meta *meta, uint32_t chunk_size,
+                         sv_vault_source source, void *source_ctx, sv_vault_sink sink,
+                         void *sink_ctx);
+int sv_vault_open_stream(const sv_keyring *ring, const char *expected_docid,
+                         sv_vault_source source, void *source_ctx, sv_vault_sink sink,
+                         void *sink_ctx, sv_vault_meta *meta_out, unsigned flags);
 
 /* ========================= durable file helpers ======================== */
 

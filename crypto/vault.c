@@ -265,13 +265,17 @@ static int rewrite_header(sv_vault *vault, const sv_keyring *old_ring,
     cr_header *old_h = malloc(sizeof *old_h), *new_h = malloc(sizeof *new_h);
     sv_vault_meta *old_meta = malloc(sizeof *old_meta);
     cr_object_keys *keys = NULL;
+    cr_fd_source in;
+    cr_fd_source_init(&in, -1);
+    cr_source src = {.fn = cr_fd_source_read, .ctx = &in};
     if (old_h == NULL || new_h == NULL || old_meta == NULL) {
         rc = cr_fail(SV_ENOMEM, "vault object %s: out of memory", docid);
         goto out;
     }
     rc = open_object(vault, docid, &fd);
+    in.fd = fd;
     if (rc == 0)
-        rc = cr_header_read(fd, old_h, docid);
+        rc = cr_header_read(&src, old_h, docid);
     if (rc == 0)
         rc = cr_header_unlock(old_h, old_ring, docid, &keys, old_meta);
     if (rc != 0)
@@ -300,6 +304,7 @@ static int rewrite_header(sv_vault *vault, const sv_keyring *old_ring,
         tmp[0] = '\0';
 out:
     cr_tmp_abandon(vault->tmp_fd, tmp, &tmp_fd);
+    cr_fd_source_free(&in);
     if (fd >= 0)
         close(fd);
     cr_object_keys_free(keys);

@@ -37,7 +37,7 @@ static int check_content(gcry_md_hd_t md, const sv_vault_meta *meta)
     return 0;
 }
 
-int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
+int cr_body_open(const cr_source *src, const cr_header *h, const cr_object_keys *keys,
                  const sv_vault_meta *meta, sv_vault_sink sink, void *ctx, unsigned flags)
 {
     const char *who = meta->docid;
@@ -47,22 +47,20 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
     int rc = cr_chunker_init(&c, keys, h->chunk_size, who);
     if (rc != 0)
         return rc;
-    /* A hint for a cold read from disk (a larger readahead window); harmless
-     * when it does not apply (a pipe). */
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     if ((flags & SV_VAULT_CHECK_CONTENT) != 0 && gcry_md_open(&md, GCRY_MD_SHA256, 0) != 0) {
         md = NULL;
         rc = cr_fail(SV_ENOMEM, "vault object %s: cannot open SHA-256", who);
         goto out;
     }
     for (;; index++) {
+        const uint8_t *record = NULL;
         size_t got = 0;
-        rc = cr_read_full(fd, c.buf, c.record, &got);
-        if (rc != 0) {
+        rc = cr_source_take(src, c.record, &record, &got);
+        if (rc == SV_EERRNO)
             rc = cr_fail_errno("vault object %s: cannot read chunk %llu", who,
                                (unsigned long long)index);
+        if (rc != 0)
             goto out;
-        }
         bool is_final = got < c.record;
         if (is_final && got < CR_GCM_TAG_LEN) {
             rc = cr_fail(SV_ETRUNC,
@@ -72,7 +70,7 @@ int cr_body_open(int fd, const cr_header *h, const cr_object_keys *keys,
             goto out;
         }
         size_t len = got - CR_GCM_TAG_LEN;
-        rc = cr_chunk_open(&c, index, is_final, len);
+        rc = cr_chunk_open(&c, index, is_final, record, len);
         if (rc != 0) {
             rc = cr_fail(rc,
                          "vault object %s: chunk %llu failed authentication (changed, "
@@ -108,23 +106,25 @@ out:
     return rc;
 }
 
-static int check_open_args(const sv_keyring *ring, int fd, const char *expected_docid)
+static int check_open_args(const sv_keyring *ring, bool has_input, const char *expected_docid)
 {
-    if (ring == NULL || fd < 0)
-        return cr_fail(SV_EINVAL, "vault object: no key or no file");
+    if (ring == NULL || !has_input)
+        return cr_fail(SV_EINVAL, "vault object: no key or no input");
     if (expected_docid != NULL && !sv_docid_is_valid(expected_docid))
         return cr_fail(SV_EINVAL, "vault object: not a valid docid");
     return 0;
 }
 
-int sv_vault_open_fd(const sv_keyring *ring, int fd, const char *expected_docid,
-                     sv_vault_sink sink, void *ctx, sv_vault_meta *meta_out, unsigned flags)
+int sv_vault_open_stream(const sv_keyring *ring, const char *expected_docid,
+                         sv_vault_source source, void *source_ctx, sv_vault_sink sink,
+                         void *sink_ctx, sv_vault_meta *meta_out, unsigned flags)
 {
     if (meta_out != NULL)
         memset(meta_out, 0, sizeof *meta_out);
-    int rc = check_open_args(ring, fd, expected_docid);
+    int rc = check_open_args(ring, source != NULL, expected_docid);
     if (rc != 0)
         return rc;
+    cr_source src = {.fn = source, .ctx = source_ctx};
     cr_header *h = malloc(sizeof *h);
     sv_vault_meta *meta = malloc(sizeof *meta);
     cr_object_keys *keys = NULL;
@@ -132,13 +132,13 @@ int sv_vault_open_fd(const sv_keyring *ring, int fd, const char *expected_docid,
         rc = cr_fail(SV_ENOMEM, "vault object: out of memory");
         goto out;
     }
-    rc = cr_header_read(fd, h, expected_docid);
+    rc = cr_header_read(&src, h, expected_docid);
     if (rc != 0)
         goto out;
     rc = cr_header_unlock(h, ring, expected_docid, &keys, meta);
     if (rc != 0)
         goto out;
-    rc = cr_body_open(fd, h, keys, meta, sink, ctx, flags);
+    rc = cr_body_open(&src, h, keys, meta, sink, sink_ctx, flags);
     if (rc == 0 && meta_out != NULL)
         memcpy(meta_out, meta, sizeof *meta);
 out:
@@ -149,21 +149,44 @@ out:
     return rc;
 }
 
+int sv_vault_open_fd(const sv_keyring *ring, int fd, const char *expected_docid,
+                     sv_vault_sink sink, void *ctx, sv_vault_meta *meta_out, unsigned flags)
+{
+    if (meta_out != NULL)
+        memset(meta_out, 0, sizeof *meta_out);
+    int rc = check_open_args(ring, fd >= 0, expected_docid);
+    if (rc != 0)
+        return rc;
+    /* A hint for a cold read from disk (a larger readahead window); harmless
+     * when it does not apply (a pipe). */
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    cr_fd_source in;
+    cr_fd_source_init(&in, fd);
+    rc = sv_vault_open_stream(ring, expected_docid, cr_fd_source_read, &in, sink, ctx,
+                                  meta_out, flags);
+    cr_fd_source_free(&in);
+    return rc;
+}
+
 int sv_vault_read_meta_fd(const sv_keyring *ring, int fd, const char *expected_docid,
                           sv_vault_meta *out)
 {
     if (out == NULL)
         return cr_fail(SV_EINVAL, "vault object: no output for the metadata");
     memset(out, 0, sizeof *out);
-    int rc = check_open_args(ring, fd, expected_docid);
+    int rc = check_open_args(ring, fd >= 0, expected_docid);
     if (rc != 0)
         return rc;
     cr_header *h = malloc(sizeof *h);
     if (h == NULL)
         return cr_fail(SV_ENOMEM, "vault object: out of memory");
-    rc = cr_header_read(fd, h, expected_docid);
+    cr_fd_source in;
+    cr_fd_source_init(&in, fd);
+    cr_source src = {.fn = cr_fd_source_read, .ctx = &in};
+    rc = cr_header_read(&src, h, expected_docid);
     if (rc == 0)
         rc = cr_header_unlock(h, ring, expected_docid, NULL, out);
+    cr_fd_source_free(&in);
     free(h);
     return rc;
 }

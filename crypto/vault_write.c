@@ -24,10 +24,22 @@ static int check_chunk_size(uint32_t size)
     return 0;
 }
 
-/* Write the body: full chunks as they fill, then the short final chunk
- * (possibly empty) at end of input. */
-static int write_body(int in_fd, int out_fd, const cr_object_keys *keys, uint32_t chunk_size,
-                      const sv_vault_meta *meta)
+/* Pass sealed bytes on; an I/O error of the sink gets the object's name. */
+static int put(sv_vault_sink sink, void *ctx, const uint8_t *buf, size_t len, const char *who)
+{
+    int rc = sink(ctx, buf, len);
+    if (rc > 0)
+        rc = SV_EINVAL; /* the contract is 0 or a negative SV_E* code */
+    if (rc == SV_EERRNO)
+        rc = cr_fail_errno("vault object %s: cannot write the sealed bytes", who);
+    return rc;
+}
+
+/* Seal the body: each chunk straight from the source's bytes into one
+ * record, passed to sink; a full chunk is never the last, so the last chunk
+ * is the short one (possibly empty) at the end of the input. */
+static int seal_body(const cr_source *src, sv_vault_sink sink, void *sink_ctx,
+                     const cr_object_keys *keys, uint32_t chunk_size, const sv_vault_meta *meta)
 {
     const char *who = meta->docid;
     cr_chunker c;
@@ -35,23 +47,21 @@ static int write_body(int in_fd, int out_fd, const cr_object_keys *keys, uint32_
     int rc = cr_chunker_init(&c, keys, chunk_size, who);
     if (rc != 0)
         return rc;
-    posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint; fails on a pipe */
     for (uint64_t index = 0;; index++) {
+        const uint8_t *plain = NULL;
         size_t got = 0;
-        rc = cr_read_full(in_fd, c.buf, chunk_size, &got);
-        if (rc != 0) {
+        rc = cr_source_take(src, chunk_size, &plain, &got);
+        if (rc == SV_EERRNO)
             rc = cr_fail_errno("vault object %s: cannot read the input", who);
-            goto out;
-        }
-        bool is_final = got < chunk_size;
-        rc = cr_chunk_seal(&c, index, is_final, got);
         if (rc != 0)
             goto out;
-        rc = cr_write_all(out_fd, c.buf, got + CR_GCM_TAG_LEN);
-        if (rc != 0) {
-            rc = cr_fail_errno("vault object %s: cannot write the temp file", who);
+        bool is_final = got < chunk_size;
+        rc = cr_chunk_seal(&c, index, is_final, plain, got);
+        if (rc != 0)
             goto out;
-        }
+        rc = put(sink, sink_ctx, c.buf, got + CR_GCM_TAG_LEN, who);
+        if (rc != 0)
+            goto out;
         total += got;
         if (is_final)
             break;
@@ -66,6 +76,44 @@ out:
     return rc;
 }
 
+int sv_vault_seal_stream(const sv_keyring *ring, const sv_vault_meta *meta, uint32_t chunk_size,
+                         sv_vault_source source, void *source_ctx, sv_vault_sink sink,
+                         void *sink_ctx)
+{
+    if (ring == NULL || source == NULL || sink == NULL)
+        return cr_fail(SV_EINVAL, "seal: no key, input or output");
+    int rc = sv_vault_meta_check(meta);
+    if (rc != 0)
+        return rc;
+    if (chunk_size == 0)
+        chunk_size = SV_VAULT_CHUNK_DEFAULT;
+    rc = check_chunk_size(chunk_size);
+    if (rc != 0)
+        return rc;
+    const char *who = meta->docid;
+    cr_object_keys *keys = NULL;
+    cr_header *h = malloc(sizeof *h);
+    if (h == NULL) {
+        rc = cr_fail(SV_ENOMEM, "vault object %s: out of memory", who);
+        goto out;
+    }
+    rc = cr_object_keys_new(&keys);
+    if (rc == 0)
+        rc = cr_header_build(h, ring, keys, chunk_size, who, meta, NULL);
+    if (rc == 0)
+        rc = put(sink, sink_ctx, h->raw, h->len, who);
+    if (rc == 0) {
+        cr_source src = {.fn = source, .ctx = source_ctx};
+        rc = seal_body(&src, sink, sink_ctx, keys, chunk_size, meta);
+    }
+out:
+    cr_object_keys_free(keys);
+    if (h != NULL)
+        cr_wipe(h, sizeof *h);
+    free(h);
+    return rc;
+}
+
 int sv_vault_seal_fd(sv_vault *vault, const sv_keyring *ring, int in_fd,
                      const sv_vault_meta *meta, const sv_vault_seal_opts *opts)
 {
@@ -74,39 +122,27 @@ int sv_vault_seal_fd(sv_vault *vault, const sv_keyring *ring, int in_fd,
     int rc = sv_vault_meta_check(meta);
     if (rc != 0)
         return rc;
-    uint32_t chunk_size = opts != NULL && opts->chunk_size != 0 ? opts->chunk_size
-                                                                : SV_VAULT_CHUNK_DEFAULT;
-    rc = check_chunk_size(chunk_size);
+    uint32_t chunk_size = opts != NULL ? opts->chunk_size : 0;
+    rc = check_chunk_size(chunk_size != 0 ? chunk_size : SV_VAULT_CHUNK_DEFAULT);
     if (rc != 0)
         return rc;
     bool replace = opts != NULL && opts->replace;
     const char *who = meta->docid;
-    cr_object_keys *keys = NULL;
-    cr_header *h = malloc(sizeof *h);
     char tmp[CR_TMP_NAME_MAX] = "";
     int fd = -1;
-    if (h == NULL) {
-        rc = cr_fail(SV_ENOMEM, "vault object %s: out of memory", who);
-        goto out;
-    }
+    cr_fd_source in;
+    cr_fd_source_init(&in, in_fd);
     if (!replace) {
         rc = cr_vault_object_absent(vault, who);
         if (rc != 0)
             goto out;
     }
-    rc = cr_object_keys_new(&keys);
-    if (rc != 0)
-        goto out;
-    rc = cr_header_build(h, ring, keys, chunk_size, who, meta, NULL);
-    if (rc != 0)
-        goto out;
     rc = cr_tmp_create(cr_vault_tmp_dirfd(vault), who, 0400, tmp, &fd);
     if (rc != 0)
         goto out;
-    rc = cr_write_all(fd, h->raw, h->len);
-    if (rc != 0)
-        goto out;
-    rc = write_body(in_fd, fd, keys, chunk_size, meta);
+    posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint; fails on a pipe */
+    rc = sv_vault_seal_stream(ring, meta, chunk_size, cr_fd_source_read, &in, sv_vault_sink_fd,
+                              &fd);
     if (rc != 0)
         goto out;
     rc = cr_sync_close(&fd, who);
@@ -117,9 +153,6 @@ int sv_vault_seal_fd(sv_vault *vault, const sv_keyring *ring, int in_fd,
         tmp[0] = '\0';
 out:
     cr_tmp_abandon(cr_vault_tmp_dirfd(vault), tmp, &fd);
-    cr_object_keys_free(keys);
-    if (h != NULL)
-        cr_wipe(h, sizeof *h);
-    free(h);
+    cr_fd_source_free(&in);
     return rc;
 }

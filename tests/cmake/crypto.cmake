@@ -4,7 +4,7 @@
 # Paths are relative to this file so it works from any including directory.
 set(sv_crypto_tests ${CMAKE_CURRENT_LIST_DIR}/..)
 
-foreach(t kat keys vault tamper durable)
+foreach(t kat keys vault stream tamper durable)
   sv_unit_test(test_crypto_${t}
                SOURCES ${sv_crypto_tests}/unit/test_crypto_${t}.c
                        ${sv_crypto_tests}/unit/test_crypto_util.c
