@@ -136,6 +136,7 @@ typedef struct scan {
     ocr_candidate *out;
     size_t max, *n;
     bool overflowed;
+    ocr_label_findings *found;
 } scan;
 
 static int height(const ocr_box *b) { return b->y1 - b->y0 > 1 ? b->y1 - b->y0 : 1; }
@@ -438,11 +439,21 @@ static bool value_start(const scan *s, size_t j, size_t *word, size_t *off, int 
     return true;
 }
 
+/* A word with no letter or digit: a table rule read as '|', a speck read as
+ * '.', a dash. It stands for no value, so it never hides the one below. */
+static bool is_mark_only(const char *text)
+{
+    for (; *text != '\0'; text++)
+        if (is_alpha((unsigned char)*text) || is_digit((unsigned char)*text))
+            return false;
+    return true;
+}
+
 static bool is_under(const ocr_word *word, const ocr_box *label, int line)
 {
     const ocr_box *b = &word->box;
     int h = height(label);
-    return word->line != line && b->y0 >= label->y0 + h / 2 &&
+    return !is_mark_only(word->text) && word->line != line && b->y0 >= label->y0 + h / 2 &&
            (float)b->y0 <= (float)label->y1 + BELOW_ROWS * (float)h && b->x1 > label->x0 &&
            b->x0 < label->x1;
 }
@@ -471,7 +482,20 @@ static bool word_below(const scan *s, const ocr_box *label, int line, size_t *fo
     return true;
 }
 
-/* A label spans tokens first..last: find its value right or below. */
+/* The label starting at token first follows a word of its own line closely:
+ * it is part of running text ("quote the MRN"), not a field or a column head. */
+static bool is_in_running_text(const scan *s, size_t first, const ocr_box *label)
+{
+    const ocr_word *words = s->page->words;
+    size_t w = s->toks[first].word;
+    if (w == 0 || words[w - 1].line != words[w].line || is_mark_only(words[w - 1].text))
+        return false;
+    return (float)(label->x0 - words[w - 1].box.x1) <= COLUMN_GAP * (float)height(label);
+}
+
+/* A label spans tokens first..last: find its value right or below. A label
+ * heading a column over something that is not a number marks the page
+ * (unreadable_value): that cell may hold another patient's MRN. */
 static int take_label(scan *s, size_t first, size_t last)
 {
     const ocr_word *words = s->page->words;
@@ -492,13 +516,19 @@ static int take_label(scan *s, size_t first, size_t last)
                                                                  : height(&words[w].box));
         if (read_value(s, w, off, &v) != VALUE_NONE && (float)gap <= LABEL_GAP * h)
             return emit(s, &v, SV_SOURCE_LABEL_RIGHT);
-        if ((float)gap <= COLUMN_GAP * h)
-            return 0; /* words follow the label: running text, not a table */
+        /* A lower-case word close after the label: running text, not a
+         * table. A capitalised one may be the next column's head of a
+         * tightly set table: look below. */
+        if ((float)gap <= COLUMN_GAP * h && is_lower((unsigned char)words[w].text[off]))
+            return 0;
     }
     size_t below = 0;
-    if (word_below(s, &label, tok_line(s, first), &below) &&
-        read_value(s, below, 0, &v) != VALUE_NONE)
+    if (!word_below(s, &label, tok_line(s, first), &below))
+        return 0;
+    if (read_value(s, below, 0, &v) != VALUE_NONE)
         return emit(s, &v, SV_SOURCE_LABEL_BELOW);
+    if (!is_in_running_text(s, first, &label))
+        s->found->unreadable_value = true;
     return 0;
 }
 
@@ -555,7 +585,7 @@ static bool is_unclear_label(const scan *s, size_t i)
 }
 
 int ocr_find_candidates(const sv_ocr_rules *rules, const ocr_page_words *page,
-                        ocr_candidate *out, size_t max, size_t *n, bool *unclear_label)
+                        ocr_candidate *out, size_t max, size_t *n, ocr_label_findings *found)
 {
     scan s;
     memset(&s, 0, sizeof s);
@@ -564,6 +594,7 @@ int ocr_find_candidates(const sv_ocr_rules *rules, const ocr_page_words *page,
     s.out = out;
     s.max = max;
     s.n = n;
+    s.found = found;
     for (size_t l = 0; l < rules->n_labels; l++) {
         ocr_token t[LABEL_TOKENS_MAX];
         size_t k = ocr_tokenize(rules->labels[l], t, LABEL_TOKENS_MAX);
@@ -574,7 +605,7 @@ int ocr_find_candidates(const sv_ocr_rules *rules, const ocr_page_words *page,
     int rc = build_tokens(&s);
     if (rc != 0) {
         /* Without the words no second MRN can be ruled out: force a review. */
-        *unclear_label = true;
+        found->unclear_label = true;
         goto out;
     }
     for (size_t i = 0; i < s.n_toks;) {
@@ -587,8 +618,8 @@ int ocr_find_candidates(const sv_ocr_rules *rules, const ocr_page_words *page,
             i += len;
             continue;
         }
-        if (!*unclear_label && is_unclear_label(&s, i))
-            *unclear_label = true;
+        if (!found->unclear_label && is_unclear_label(&s, i))
+            found->unclear_label = true;
         i++;
     }
 out:

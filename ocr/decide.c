@@ -10,13 +10,14 @@
  *      (one printed value against one barcode value -> barcode_text_disagree)
  *   2. a labelled value with the wrong length / not digits     -> bad_format
  *   3. a labelled value with a wrong check digit                -> bad_check_digit
- *   4. no well-formed MRN at all                               -> unclear_label / no_mrn
+ *   4. no well-formed MRN at all          -> unclear_label / unreadable_value / no_mrn
  *   5. only handwritten print, no barcode                       -> handwritten_only
  *   6. a character under the confidence, no barcode             -> low_confidence
  *   7. no text read confirmed by the second read, no barcode    -> second_read_disagree
  *   8. only a barcode and barcode_alone is off                 -> barcode_only
  *   9. a known-MRN list is configured and the MRN is not on it -> unknown_mrn
  *  10. a near-miss label next to an MRN-shaped number          -> unclear_label
+ *  11. a label heading a column over a cell that is not a number -> unreadable_value
  *  otherwise index.
  */
 #include <ctype.h>
@@ -312,11 +313,15 @@ void ocr_decide(const sv_ocr_rules *rules, const ocr_evidence *ev, sv_ocr_result
     else if (t.bad_check_digit)
         why = SV_REASON_BAD_CHECK_DIGIT;
     else if (value == NULL)
-        why = ev->unclear_label ? SV_REASON_UNCLEAR_LABEL : SV_REASON_NO_MRN;
+        why = ev->labels.unclear_label      ? SV_REASON_UNCLEAR_LABEL
+              : ev->labels.unreadable_value ? SV_REASON_UNREADABLE_VALUE
+                                            : SV_REASON_NO_MRN;
     else
         why = check_reading(rules, ev, value, barcode_agrees);
-    if (why == SV_REASON_NONE && ev->unclear_label)
+    if (why == SV_REASON_NONE && ev->labels.unclear_label)
         why = SV_REASON_UNCLEAR_LABEL;
+    if (why == SV_REASON_NONE && ev->labels.unreadable_value)
+        why = SV_REASON_UNREADABLE_VALUE;
 
     /* On a conflict, mark the well-formed candidates that are otherwise fine. */
     if (why == SV_REASON_CONFLICTING_MRNS || why == SV_REASON_BARCODE_TEXT_DISAGREE)

@@ -31,7 +31,8 @@ struct sv_ocr {
 /* Per-page bookkeeping of one extraction. */
 typedef struct page_state {
     size_t n_candidates, n_barcodes;
-    bool candidates_overflowed, unclear_label;
+    bool candidates_overflowed;
+    ocr_label_findings labels;
 } page_state;
 
 static double now_ms(void)
@@ -334,7 +335,7 @@ static void take_candidates(sv_ocr *ocr, const ocr_page_words *pw, PIX *upright,
 {
     size_t before = st->n_candidates;
     if (ocr_find_candidates(ocr->rules, pw, ocr->candidates, OCR_MAX_TEXT_CANDIDATES,
-                            &st->n_candidates, &st->unclear_label) == SV_ELIMIT)
+                            &st->n_candidates, &st->labels) == SV_ELIMIT)
         st->candidates_overflowed = true;
     for (size_t i = before; i < st->n_candidates; i++)
         if (ocr->candidates[i].needs_second_read)
@@ -521,7 +522,7 @@ int sv_ocr_extract_mem(sv_ocr *ocr, const uint8_t *buf, size_t len, sv_ocr_resul
     ocr_evidence ev = {.candidates = ocr->candidates,
                        .n_candidates = st.n_candidates,
                        .candidates_overflowed = st.candidates_overflowed,
-                       .unclear_label = st.unclear_label,
+                       .labels = st.labels,
                        .barcodes = ocr->barcodes,
                        .n_barcodes = st.n_barcodes};
     ocr_decide(ocr->rules, &ev, out);

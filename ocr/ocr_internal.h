@@ -197,6 +197,11 @@ typedef struct ocr_page_words {
     size_t n_words;
 } ocr_page_words;
 
+/* Number the text lines of one page's words by geometry (lines.c says how)
+ * and sort the words into reading order: line by line, top to bottom, each
+ * left to right. Returns 0, SV_ENOMEM or SV_ELIMIT. */
+int ocr_assign_lines(ocr_word *words, size_t n);
+
 /* ---- candidates (candidates.c) ------------------------------------------- */
 
 typedef struct ocr_candidate {
@@ -206,17 +211,25 @@ typedef struct ocr_candidate {
     bool needs_second_read;
 } ocr_candidate;
 
+/* What the labels of a document's pages showed besides candidates; the
+ * finder only ever sets these, so one struct gathers a whole document. */
+typedef struct ocr_label_findings {
+    bool unclear_label;    /* a word one edit from a label next to an
+                              MRN-shaped number (or a page's words lost) */
+    bool unreadable_value; /* a label heading a column over a cell that is not
+                              a number */
+} ocr_label_findings;
+
 /*
  * Find the labelled MRN candidates on one page: a configured label followed on
  * the same line by a digit group (dashes/spaces allowed), or a label with the
  * value directly below it (table layout). Unlabelled numbers are never
- * candidates. Sets *unclear_label when a word looks almost like a label
- * (one edit away) next to an MRN-shaped number. Appends to out (capacity max),
+ * candidates. Sets found's flags (see there). Appends to out (capacity max),
  * *n is in/out. Returns 0 or SV_ELIMIT when out is full (extra candidates
  * already make the document a review).
  */
 int ocr_find_candidates(const sv_ocr_rules *rules, const ocr_page_words *page,
-                        ocr_candidate *out, size_t max, size_t *n, bool *unclear_label);
+                        ocr_candidate *out, size_t max, size_t *n, ocr_label_findings *found);
 
 /* ---- barcodes (engine.c fills them) --------------------------------------- */
 
@@ -234,7 +247,7 @@ typedef struct ocr_evidence {
     const ocr_candidate *candidates; /* text candidates, all pages */
     size_t n_candidates;
     bool candidates_overflowed;
-    bool unclear_label;
+    ocr_label_findings labels;
     const ocr_barcode *barcodes;     /* all barcodes, all pages */
     size_t n_barcodes;
 } ocr_evidence;

@@ -162,63 +162,6 @@ static float glyph_irregularity(PIX *binary, const ocr_box *box)
     return result;
 }
 
-static int compare_word_centre_y(const void *a, const void *b)
-{
-    const ocr_word *x = a, *y = b;
-    int cx = x->box.y0 + x->box.y1, cy = y->box.y0 + y->box.y1;
-    if (cx != cy)
-        return (cx > cy) - (cx < cy);
-    return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
-}
-
-static int compare_word_line_x(const void *a, const void *b)
-{
-    const ocr_word *x = a, *y = b;
-    if (x->line != y->line)
-        return (x->line > y->line) - (x->line < y->line);
-    return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
-}
-
-/*
- * Number the text lines of a page by geometry, not by Tesseract's blocks: a
- * table or a two-column form puts a label and its value into different blocks,
- * yet for a reader they stand on one line. Taken top to bottom, a word joins
- * the current line when it shares at least half of its height (or of the
- * line's) with the line's band. The band is the mean top and bottom of the
- * line's ordinary words, so it follows a wavy baseline without growing into
- * the next line; unusually tall words (noise, logos) do not move it. Words end
- * up in reading order: line by line, left to right.
- */
-static void assign_lines(ocr_word *words, size_t n)
-{
-    if (n == 0)
-        return;
-    qsort(words, n, sizeof *words, compare_word_centre_y);
-    int line = 0;
-    double sum_top = words[0].box.y0, sum_bottom = words[0].box.y1;
-    int members = 1;
-    for (size_t i = 0; i < n; i++) {
-        ocr_word *w = &words[i];
-        int band_top = (int)(sum_top / members), band_bottom = (int)(sum_bottom / members);
-        int word_h = w->box.y1 - w->box.y0, band_h = band_bottom - band_top;
-        int top = w->box.y0 > band_top ? w->box.y0 : band_top;
-        int bottom = w->box.y1 < band_bottom ? w->box.y1 : band_bottom;
-        int smaller = word_h < band_h ? word_h : band_h;
-        if (i > 0 && 2 * (bottom - top) < smaller) {
-            line++;
-            sum_top = w->box.y0;
-            sum_bottom = w->box.y1;
-            members = 1;
-        } else if (i > 0 && 2 * word_h <= 3 * band_h) {
-            sum_top += w->box.y0;
-            sum_bottom += w->box.y1;
-            members++;
-        }
-        w->line = line;
-    }
-    qsort(words, n, sizeof *words, compare_word_line_x);
-}
-
 /* Copy Tesseract's UTF-8 word into a fixed buffer, cutting at a character
  * boundary. */
 static void copy_word_text(char *dst, size_t cap, const char *src)
@@ -297,7 +240,7 @@ out:
     TessResultIteratorDelete(it);
     TessBaseAPISetPageSegMode(tess, PSM_AUTO);
     if (rc == 0)
-        assign_lines(list->words + first, list->n - first);
+        rc = ocr_assign_lines(list->words + first, list->n - first);
     /* Irregularity only where it matters: words that carry a number. */
     for (size_t i = first; rc == 0 && i < list->n; i++) {
         ocr_word *w = &list->words[i];

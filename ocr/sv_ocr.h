@@ -44,7 +44,8 @@ typedef enum sv_ocr_status {
 
 /*
  * Reason codes (machine-readable, stable). X(enum, "code", "words").
- * Review reasons first, then reject reasons. Append only.
+ * Review reasons first, then reject reasons, then later additions of either
+ * kind (append only: the numbers are stored).
  */
 #define SV_OCR_REASONS(X)                                                              \
     X(SV_REASON_NONE, "none", "no reason")                                             \
@@ -78,7 +79,9 @@ typedef enum sv_ocr_status {
     X(SV_REASON_TIMEOUT, "timeout", "the OCR worker ran out of time")                  \
     X(SV_REASON_UNREADABLE, "unreadable", "the file cannot be read")                   \
     X(SV_REASON_FONTS_NOT_EMBEDDED, "fonts_not_embedded",                              \
-      "the PDF's text is in fonts it does not embed, which the sandboxed reader cannot load")
+      "the PDF's text is in fonts it does not embed, which the sandboxed reader cannot load") \
+    X(SV_REASON_UNREADABLE_VALUE, "unreadable_value",                                  \
+      "an MRN label heads a value that could not be read as a number")
 
 typedef enum sv_ocr_reason {
 #define SV_OCR_REASON_ENUM(name, code, words) name,

@@ -3,6 +3,8 @@
 
 sv_unit_test(test_mrn_rules SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_mrn_rules.c
              LIBS sv_ocr)
+sv_unit_test(test_ocr_lines SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ocr_lines.c
+             LIBS sv_ocr)
 sv_unit_test(test_doctype SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_doctype.c
              LIBS sv_ocr)
 sv_unit_test(test_config SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_config.c

@@ -106,12 +106,12 @@ static ocr_page_words view(const page *p, int page_no)
 
 /* Candidates of one page (fresh), for the candidate tests. */
 static size_t find(const sv_ocr_rules *r, const page *p, ocr_candidate *c, size_t max,
-                   bool *unclear)
+                   ocr_label_findings *found)
 {
     size_t n = 0;
-    *unclear = false;
+    memset(found, 0, sizeof *found);
     ocr_page_words pw = view(p, 1);
-    int rc = ocr_find_candidates(r, &pw, c, max, &n, unclear);
+    int rc = ocr_find_candidates(r, &pw, c, max, &n, found);
     assert_true(rc == 0 || rc == SV_ELIMIT);
     return n;
 }
@@ -121,16 +121,17 @@ static sv_ocr_result decide(const sv_ocr_rules *r, doc *d)
 {
     ocr_candidate c[32];
     size_t n = 0;
-    bool unclear = false, overflowed = false;
+    ocr_label_findings found = {0};
+    bool overflowed = false;
     for (size_t i = 0; i < d->n_pages; i++) {
         ocr_page_words pw = view(&d->pages[i], (int)i + 1);
-        if (ocr_find_candidates(r, &pw, c, 32, &n, &unclear) == SV_ELIMIT)
+        if (ocr_find_candidates(r, &pw, c, 32, &n, &found) == SV_ELIMIT)
             overflowed = true;
     }
     for (size_t i = 0; i < n; i++)
         c[i].pub.second_read_agrees = d->second_read_agrees;
     ocr_evidence ev = {.candidates = c, .n_candidates = n, .candidates_overflowed = overflowed,
-                       .unclear_label = unclear, .barcodes = d->barcodes,
+                       .labels = found, .barcodes = d->barcodes,
                        .n_barcodes = d->n_barcodes};
     sv_ocr_result out;
     memset(&out, 0x5a, sizeof out);
@@ -177,8 +178,8 @@ static void test_label_variants(void **state)
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         doc d = one_line(lines[i]);
         ocr_candidate c[4];
-        bool unclear;
-        size_t n = find(r, &d.pages[0], c, 4, &unclear);
+        ocr_label_findings found;
+        size_t n = find(r, &d.pages[0], c, 4, &found);
         if (n != 1)
             fail_msg("'%s': %zu candidates", lines[i], n);
         assert_string_equal(c[0].pub.digits, "12345678");
@@ -307,8 +308,8 @@ static void test_value_below_label(void **state)
     p->x = 700, word(p, "00123456");
     p->x = 1200, word(p, "01/02/1960");
     ocr_candidate c[4];
-    bool unclear;
-    assert_int_equal(find(r, p, c, 4, &unclear), 1);
+    ocr_label_findings found;
+    assert_int_equal(find(r, p, c, 4, &found), 1);
     assert_int_equal(c[0].pub.source, SV_SOURCE_LABEL_BELOW);
     assert_string_equal(c[0].pub.digits, "00123456");
     sv_ocr_result res = decide(r, &d);
@@ -334,6 +335,29 @@ static void test_value_below_label(void **state)
     res = decide(r, &d);
     assert_int_equal(res.status, SV_OCR_INDEX);
     assert_string_equal(res.mrn, "43239458");
+
+    /* A tightly set table: the next column's head follows the label as
+     * closely as a word of text, but it is capitalised; the value below is
+     * still found. */
+    memset(&d, 0, sizeof d);
+    d.n_pages = 1;
+    d.second_read_agrees = true;
+    p = &d.pages[0];
+    line_at(p, 500);
+    p->x = 150, word(p, "Sex");
+    p->x = 668, word(p, "Medical");
+    word(p, "Record");
+    word(p, "No.,");
+    word(p, "Encounter");
+    word(p, "#");
+    line_at(p, 560);
+    p->x = 150, word(p, "F");
+    p->x = 668, word(p, "00123456");
+    p->x = 1150, word(p, "V69991735");
+    res = decide(r, &d);
+    assert_int_equal(res.status, SV_OCR_INDEX);
+    assert_string_equal(res.mrn, "00123456");
+    assert_int_equal(res.candidates[0].source, SV_SOURCE_LABEL_BELOW);
 
     /* Running text: "medical record" followed by words never looks below. */
     memset(&d, 0, sizeof d);
@@ -587,6 +611,74 @@ static void test_unclear_label(void **state)
     sv_ocr_rules_destroy(r);
 }
 
+/* A table on page 1 whose MRN column holds cell (after an optional rule
+ * mark '|' read as a word of its own); page 2 carries a good MRN. */
+static doc table_then_mrn(const char *mark, const char *cell)
+{
+    doc d;
+    memset(&d, 0, sizeof d);
+    d.n_pages = 2;
+    d.second_read_agrees = true;
+    page *p = &d.pages[0];
+    line_at(p, 500);
+    p->x = 150, word(p, "Patient");
+    word(p, "Name");
+    p->x = 700, word(p, "Med");
+    word(p, "Rec");
+    word(p, "No.");
+    p->x = 1300, word(p, "Account");
+    line_at(p, 570);
+    p->x = 150, word(p, "EXAMPLE,");
+    word(p, "JANE");
+    if (mark != NULL) {
+        p->x = 690, word(p, mark);
+        p->w[p->n - 1].box.y0 = 560; /* a rule is taller than the text */
+    }
+    p->x = 712, word(p, cell);
+    p->x = 1300, word(p, "54619663");
+    words(&d.pages[1], 300, "MRN: 12345678");
+    return d;
+}
+
+/* A label over a cell that is not a number may hide another patient's MRN:
+ * the document is held, not filed by the MRN of another page. */
+static void test_unreadable_value(void **state)
+{
+    (void)state;
+    sv_ocr_rules *r = rules_default();
+    /* a table rule read as '|' does not hide the value under the label */
+    doc d = table_then_mrn("|", "87654321");
+    sv_ocr_result res = decide(r, &d);
+    assert_int_equal(res.reason, SV_REASON_CONFLICTING_MRNS);
+    d = table_then_mrn("|", "12345678");
+    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
+    /* a cell that cannot be read as a number holds the document */
+    static const char *const cells[] = {"SlOO", "Pending", "illegible"};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        d = table_then_mrn(NULL, cells[i]);
+        res = decide(r, &d);
+        if (res.reason != SV_REASON_UNREADABLE_VALUE)
+            fail_msg("'%s': %s", cells[i], sv_ocr_reason_code(res.reason));
+        assert_string_equal(res.mrn, "");
+        d = table_then_mrn("|", cells[i]);
+        assert_int_equal(decide(r, &d).reason, SV_REASON_UNREADABLE_VALUE);
+    }
+    /* alone, it says why there is no MRN */
+    d = table_then_mrn(NULL, "Pending");
+    d.n_pages = 1;
+    assert_int_equal(decide(r, &d).reason, SV_REASON_UNREADABLE_VALUE);
+    /* a label in running text with more text below is not a column head */
+    d = one_line("MRN: 12345678");
+    words(&d.pages[0], 500, "Please quote the patient's MRN");
+    words(&d.pages[0], 560, "when you call the ward");
+    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
+    /* nor is an empty field: nothing under it, nothing right of it */
+    d = one_line("MRN: 12345678");
+    words(&d.pages[0], 900, "Referring MRN:");
+    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
+    sv_ocr_rules_destroy(r);
+}
+
 static void test_bad_format(void **state)
 {
     (void)state;
@@ -617,9 +709,9 @@ static void test_overflow_and_configured_labels(void **state)
     d.pages[0].w[d.pages[0].n - 1].min_char_conf = 55.0f; /* the last, folded one */
     ocr_candidate c[4];
     size_t n = 0;
-    bool unclear = false;
+    ocr_label_findings found = {0};
     ocr_page_words pw = view(&d.pages[0], 1);
-    assert_int_equal(ocr_find_candidates(r, &pw, c, 4, &n, &unclear), 0);
+    assert_int_equal(ocr_find_candidates(r, &pw, c, 4, &n, &found), 0);
     assert_int_equal(n, 4);
     for (size_t i = 0; i < n; i++)
         c[i].pub.second_read_agrees = true;
@@ -632,7 +724,7 @@ static void test_overflow_and_configured_labels(void **state)
     words(&d.pages[0], 1000, "MRN: 87654321");
     pw = view(&d.pages[0], 1);
     n = 0;
-    assert_int_equal(ocr_find_candidates(r, &pw, c, 4, &n, &unclear), SV_ELIMIT);
+    assert_int_equal(ocr_find_candidates(r, &pw, c, 4, &n, &found), SV_ELIMIT);
     ev = (ocr_evidence){.candidates = c, .n_candidates = n, .candidates_overflowed = true};
     ocr_decide(r, &ev, &res);
     assert_int_equal(res.reason, SV_REASON_CONFLICTING_MRNS);
@@ -653,6 +745,7 @@ static void test_names(void **state)
             assert_string_not_equal(sv_ocr_reason_code((sv_ocr_reason)i),
                                     sv_ocr_reason_code((sv_ocr_reason)k));
     assert_string_equal(sv_ocr_reason_code(SV_REASON_UNCLEAR_LABEL), "unclear_label");
+    assert_string_equal(sv_ocr_reason_code(SV_REASON_UNREADABLE_VALUE), "unreadable_value");
     assert_string_equal(sv_ocr_reason_words(SV_REASON_NO_MRN), "no labelled MRN found");
     assert_string_equal(sv_ocr_reason_code(SV_REASON_COUNT), "unknown");
     assert_string_equal(sv_ocr_status_name(SV_OCR_REVIEW), "review");
@@ -675,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_barcodes),
         cmocka_unit_test(test_handwritten_only),
         cmocka_unit_test(test_unclear_label),
+        cmocka_unit_test(test_unreadable_value),
         cmocka_unit_test(test_bad_format),
         cmocka_unit_test(test_overflow_and_configured_labels),
         cmocka_unit_test(test_names),
