@@ -162,8 +162,8 @@ int sv_vault_open_fd(const sv_keyring *ring, int fd, const char *expected_docid,
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     cr_fd_source in;
     cr_fd_source_init(&in, fd);
-    rc = sv_vault_open_stream(ring, expected_docid, cr_fd_source_read, &in, sink, ctx,
-                                  meta_out, flags);
+    rc = sv_vault_open_stream(ring, expected_docid, cr_fd_source_read, &in, sink, ctx, meta_out,
+                              flags);
     cr_fd_source_free(&in);
     return rc;
 }
