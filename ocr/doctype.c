@@ -8,8 +8,9 @@
  * the title area (first page: the top quarter, or a line in a clearly larger
  * font) it counts type_title_factor times once. The best type wins when it
  * reaches type_min_score and beats the runner-up by type_margin; otherwise
- * "other". A wrong type is a nuisance, never a filing error: the type never
- * blocks filing.
+ * "other". "other" has words of its own too (fax covers, letters): a cover
+ * whose "Re:" line names lab results is still a cover. A wrong type is a
+ * nuisance, never a filing error: the type never blocks filing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,13 @@ static const default_type default_types[] = {
      "please evaluate:5, evaluate and treat:6, please see:3, thank you for seeing:6, "
      "specialist:4, specialty:3, urgency:3, routine:2, appointment:2, "
      "authorization:2"},
+    {"other",
+     "fax cover sheet:14, fax cover:12, cover sheet:10, facsimile transmittal:12, "
+     "fax transmittal:12, fax transmission:12, facsimile:8, transmittal:6, "
+     "including cover:8, confidentiality notice:4, intended only for:3, "
+     "received this transmission:4, received this fax:4, to whom it may concern:8, "
+     "dear:5, sincerely:6, yours sincerely:4, kind regards:4, best regards:4, "
+     "enclosed:3, enclosures:3"},
 };
 
 void ocr_default_types(sv_ocr_rules *rules)

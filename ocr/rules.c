@@ -301,7 +301,7 @@ static bool is_type_name(const char *name)
         if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
             name[i] != '_')
             return false;
-    return strcmp(name, "other") != 0;
+    return true;
 }
 
 /* "phrase:weight, phrase:weight, ..." replaces the keywords of one type; an
@@ -311,8 +311,7 @@ static int set_type(sv_ocr_rules *rules, const char *name, const char *v, char *
 {
     if (!is_type_name(name))
         return fail(err, err_len,
-                    "[types] %s: a type name is a-z, 0-9 and '_', at most %d characters, "
-                    "and not 'other'",
+                    "[types] %s: a type name is a-z, 0-9 and '_', at most %d characters",
                     name, SV_TYPE_MAX);
     ocr_doctype type;
     memset(&type, 0, sizeof type);

@@ -131,13 +131,15 @@ static void test_every_key(void **state)
     assert_int_equal(r->type_min_score, 20);
     assert_float_equal(r->type_title_factor, 2.5f, 0.001f);
     assert_float_equal(r->type_margin, 1.25f, 0.001f);
-    /* Five built-in types, referral removed, consent_form added. */
-    assert_int_equal(r->n_types, 5);
+    /* Six built-in types ("other" has words too), referral removed,
+     * consent_form added. */
+    assert_int_equal(r->n_types, 6);
     assert_string_equal(r->types[0].name, "lab_report");
     assert_int_equal(r->types[0].n_keywords, 2);
     assert_string_equal(r->types[0].keywords[1].phrase, "lab report");
     assert_int_equal(r->types[0].keywords[1].weight, 12);
-    assert_string_equal(r->types[4].name, "consent_form");
+    assert_string_equal(r->types[4].name, "other");
+    assert_string_equal(r->types[5].name, "consent_form");
     for (size_t i = 0; i < r->n_types; i++)
         assert_string_not_equal(r->types[i].name, "referral");
     assert_int_equal(r->max_file_bytes, 20u * 1024 * 1024);
@@ -220,7 +222,7 @@ static void test_mistakes_are_refused_with_file_and_line(void **state)
     refused("[mrn]\nknown_mrns = relative/list.txt\n", 2, "absolute");
     refused("[types]\nlab_report = laboratory\n", 2, "phrase:weight");
     refused("[types]\nlab_report = laboratory:0\n", 2, "weight");
-    refused("[types]\nother = fax:3\n", 2, "other");
+    refused("[types]\nabcdefghijklmnopqrstuvwxyzabcdef = fax:3\n", 2, "type name");
     refused("[types]\nmin_score = -1\n", 2, "min_score");
     refused("min_length = 6\n", 1, "before any [section]");
     refused("[mrn]\nmin_length 6\n", 2, "expected 'key = value'");

@@ -222,6 +222,31 @@ static void test_fax_cover_and_letter_are_other(void **state)
     out = score(r, pg, 1);
     assert_string_equal(out.type, "other");
     assert_float_equal(out.type_confidence, 1.0f, 0.001f);
+
+    /* A cover whose "Re:" line, in the title area, names what it covers
+     * is still a cover ... */
+    reset();
+    line(&pg[0], 40, "Example Internal Medicine");
+    line(&pg[0], 30, "Phone: (555) 555-0118 Fax: (555) 555-0188");
+    line(&pg[0], 45, "FAX");
+    line(&pg[0], 30, "Date: 2024-06-25 Pages: 4 (including cover)");
+    line(&pg[0], 30, "Re: Lab results attached");
+    body(&pg[0]);
+    line(&pg[0], 30, "Attached are the results discussed by phone today.");
+    line(&pg[0], 30, "CONFIDENTIALITY NOTICE: This facsimile contains confidential information");
+    line(&pg[0], 30, "intended only for the recipient named above. If you have received this");
+    line(&pg[0], 30, "transmission in error, please notify the sender by telephone.");
+    out = score(r, pg, 1);
+    if (strcmp(out.type, "other") != 0)
+        fail_msg("fax cover naming lab results: %s", out.type);
+    /* ... and a lab report that ends with a fax confidentiality notice is
+     * still a lab report. */
+    reset();
+    lab_report();
+    line(&pg[0], 30, "CONFIDENTIALITY NOTICE: This facsimile is intended only for the");
+    line(&pg[0], 30, "recipient. If you have received this transmission in error, call us.");
+    out = score(r, pg, 1);
+    assert_string_equal(out.type, "lab_report");
     sv_ocr_rules_destroy(r);
 }
 
