@@ -494,8 +494,9 @@ static bool is_in_running_text(const scan *s, size_t first, const ocr_box *label
 }
 
 /* A label spans tokens first..last: find its value right or below. A label
- * heading a column over something that is not a number marks the page
- * (unreadable_value): that cell may hold another patient's MRN. */
+ * standing alone as a column head over something that is not a number
+ * marks the page (unreadable_value): that cell may hold another patient's
+ * MRN. */
 static int take_label(scan *s, size_t first, size_t last)
 {
     const ocr_word *words = s->page->words;
@@ -511,6 +512,7 @@ static int take_label(scan *s, size_t first, size_t last)
     size_t w, off;
     int gap;
     value_read v;
+    bool followed_closely = false;
     if (value_start(s, j, &w, &off, &gap)) {
         float h = (float)(height(&label) > height(&words[w].box) ? height(&label)
                                                                  : height(&words[w].box));
@@ -518,16 +520,20 @@ static int take_label(scan *s, size_t first, size_t last)
             return emit(s, &v, SV_SOURCE_LABEL_RIGHT);
         /* A lower-case word close after the label: running text, not a
          * table. A capitalised one may be the next column's head of a
-         * tightly set table: look below. */
-        if ((float)gap <= COLUMN_GAP * h && is_lower((unsigned char)words[w].text[off]))
-            return 0;
+         * tightly set table, or the rest of a heading ("Medical Record
+         * Request"): look below, but only a number there counts. */
+        if ((float)gap <= COLUMN_GAP * h) {
+            if (is_lower((unsigned char)words[w].text[off]))
+                return 0;
+            followed_closely = true;
+        }
     }
     size_t below = 0;
     if (!word_below(s, &label, tok_line(s, first), &below))
         return 0;
     if (read_value(s, below, 0, &v) != VALUE_NONE)
         return emit(s, &v, SV_SOURCE_LABEL_BELOW);
-    if (!is_in_running_text(s, first, &label))
+    if (!followed_closely && !is_in_running_text(s, first, &label))
         s->found->unreadable_value = true;
     return 0;
 }

@@ -672,6 +672,11 @@ static void test_unreadable_value(void **state)
     words(&d.pages[0], 500, "Please quote the patient's MRN");
     words(&d.pages[0], 560, "when you call the ward");
     assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
+    /* nor a heading that starts with a label, over body text */
+    d = one_line("MRN: 12345678");
+    words(&d.pages[0], 500, "MEDICAL RECORD REQUEST");
+    words(&d.pages[0], 560, "Please send the enclosed pages");
+    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
     /* nor is an empty field: nothing under it, nothing right of it */
     d = one_line("MRN: 12345678");
     words(&d.pages[0], 900, "Referring MRN:");
