@@ -213,7 +213,8 @@ static int read_part(const cr_source *src, cr_header *h, size_t len, const char 
         return cr_fail_errno("vault object %s: cannot read the header", name_of(who, h));
     if (rc != 0)
         return rc;
-    memcpy(h->raw + h->len, data, got);
+    if (got > 0)
+        memcpy(h->raw + h->len, data, got);
     h->len += got;
     if (got != len)
         return cr_fail(SV_ETRUNC, "vault object %s: truncated inside the header",

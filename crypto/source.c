@@ -29,7 +29,7 @@ int sv_vault_source_memory(void *ctx, size_t want, const uint8_t **data, size_t 
         return cr_fail(SV_EINVAL, "vault stream: no memory to read");
     size_t left = m->len - m->pos;
     *got = want < left ? want : left;
-    *data = m->data + m->pos;
+    *data = *got > 0 ? m->data + m->pos : NULL;
     m->pos += *got;
     return 0;
 }

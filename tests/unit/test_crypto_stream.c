@@ -238,6 +238,12 @@ static void test_bad_sources_and_sinks(void **state)
     assert_int_equal(out.len, 2048);
     assert_memory_equal(out.data, data, 2048);
     tc_buf_free(&out);
+    /* no bytes at all: a truncation, not a crash */
+    sv_vault_memory none = {0};
+    assert_int_equal(sv_vault_open_stream(f->ring, DOCID, sv_vault_source_memory, &none,
+                                          tc_buf_sink, &out, NULL, 0),
+                     SV_ETRUNC);
+    assert_int_equal(out.len, 0);
     /* and one claiming more than asked is stopped before anything is read */
     t = (trickle){.mem = {.data = obj.data, .len = obj.len}, .overrun = 5};
     assert_int_equal(sv_vault_open_stream(f->ring, DOCID, trickle_source, &t, tc_buf_sink, &out,
