@@ -273,8 +273,13 @@ int ocr_read_region(TessBaseAPI *tess, PIX *grey, int ppi, const ocr_box *region
     PIX *big = scale != 1.0f ? pixScaleGrayLI(crop, scale, scale) : pixClone(crop);
     if (big == NULL)
         goto out;
+    /* A white sticker on grey paper defeats one threshold for the whole
+     * region (the paper can come out black and the print be lost with
+     * it): threshold locally (Sauvola), for this read only. */
+    TessBaseAPISetVariable(tess, "thresholding_method", "2");
     rc = read_words(tess, big, (int)((float)ppi * scale), PSM_SINGLE_BLOCK, 1.0f / scale, x0, y0,
                     binary, list);
+    TessBaseAPISetVariable(tess, "thresholding_method", "0");
     pixDestroy(&big);
 out:
     pixDestroy(&crop);

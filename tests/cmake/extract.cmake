@@ -37,3 +37,10 @@ add_test(NAME extract_cli
          COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/extract_cli.sh
                  $<TARGET_FILE:scanvault> ${CMAKE_SOURCE_DIR}/samples)
 set_tests_properties(extract_cli PROPERTIES TIMEOUT 600 LABELS integration)
+
+# Documents that were once decided wrongly (two merged charts filed under one
+# patient, two clear labels not read), each with the outcome it must have.
+add_test(NAME extract_regressions
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/integration/extract_regressions.sh
+                 $<TARGET_FILE:scanvault> ${CMAKE_SOURCE_DIR}/samples/scanvault.conf)
+set_tests_properties(extract_regressions PROPERTIES TIMEOUT 600 LABELS integration)
