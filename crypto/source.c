@@ -13,8 +13,8 @@ int cr_source_take(const cr_source *src, size_t want, const uint8_t **data, size
     *data = NULL;
     *got = 0;
     int rc = src->fn(src->ctx, want, data, got);
-    if (rc > 0)
-        rc = SV_EINVAL; /* the contract is 0 or a negative SV_E* code */
+    if (rc > 0) /* the contract is 0 or a negative SV_E* code */
+        return cr_fail(SV_EINVAL, "vault stream: the source returned %d, not an error code", rc);
     if (rc != 0)
         return rc;
     if (*got > want || (*got > 0 && *data == NULL))

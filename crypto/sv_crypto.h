@@ -342,7 +342,8 @@ int sv_vault_seal_fd(sv_vault *vault, const sv_keyring *ring, int in_fd,
  * one chunk at a time, each only after its tag was verified (sink NULL: the
  * whole body is authenticated and discarded, as a verify does). meta_out
  * (may be NULL) receives the sealed metadata, only on success. flags: 0 or
- * SV_VAULT_CHECK_CONTENT. Memory use is one chunk, whatever the size.
+ * SV_VAULT_CHECK_CONTENT. Memory use is two chunks (one read, one
+ * decrypted), whatever the size.
  * Returns 0; SV_ENOTFOUND (no object); SV_EKEY (sealed under another key
  * id); SV_EAUTH (tampered, swapped, renamed or wrong key); SV_ETRUNC
  * (truncated); SV_EFORMAT (not a vault object); SV_EVERSION; SV_EERRNO; or
@@ -425,7 +426,8 @@ int sv_vault_read_meta_fd(const sv_keyring *ring, int fd, const char *expected_d
  * object's bytes from source. sv_vault_seal_fd() and sv_vault_open_fd() are
  * these with a file on each side: same format, same code, same checks and
  * returns (a source's or sink's own code is passed on). chunk_size 0 means
- * SV_VAULT_CHUNK_DEFAULT. Memory use is one chunk, whatever the size; a
+ * SV_VAULT_CHUNK_DEFAULT. Memory use is one chunk, whatever the size (with
+ * a file descriptor as the source, two: the read buffer too); a
  * full chunk is encrypted or decrypted straight from the source's bytes.
  */
 int sv_vault_seal_stream(const sv_keyring *ring, const sv_vault_meta *meta, uint32_t chunk_size,

@@ -1,7 +1,8 @@
 /*
  * vault_read.c - opening a vault object: authenticate the header, then the
  * body one chunk at a time, releasing each chunk's plaintext only after its
- * tag was checked. Memory use is one chunk whatever the object's size.
+ * tag was checked. Memory use is one chunk (two when reading a file: the read
+ * buffer too) whatever the object's size.
  *
  * Framing needs no length fields: every chunk but the last holds exactly
  * chunk_size bytes of plaintext (a record of chunk_size + 16 bytes) and the

@@ -28,8 +28,9 @@ static int check_chunk_size(uint32_t size)
 static int put(sv_vault_sink sink, void *ctx, const uint8_t *buf, size_t len, const char *who)
 {
     int rc = sink(ctx, buf, len);
-    if (rc > 0)
-        rc = SV_EINVAL; /* the contract is 0 or a negative SV_E* code */
+    if (rc > 0) /* the contract is 0 or a negative SV_E* code */
+        return cr_fail(SV_EINVAL, "vault object %s: the sink returned %d, not an error code", who,
+                       rc);
     if (rc == SV_EERRNO)
         rc = cr_fail_errno("vault object %s: cannot write the sealed bytes", who);
     return rc;

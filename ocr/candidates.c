@@ -449,11 +449,23 @@ static bool is_mark_only(const char *text)
     return true;
 }
 
+/* A mark that is a table rule read as '|' (taller than twice its width) or
+ * a speck (under half a label height both ways): it is not a cell, so it
+ * never hides the value below it. A dash is a cell: in a table it means
+ * "none", and the next row's number must not stand in for it. */
+static bool is_rule_or_speck(const ocr_word *word, int label_h)
+{
+    if (!is_mark_only(word->text))
+        return false;
+    int w = word->box.x1 - word->box.x0, h = word->box.y1 - word->box.y0;
+    return h >= 2 * w || (2 * w < label_h && 2 * h < label_h);
+}
+
 static bool is_under(const ocr_word *word, const ocr_box *label, int line)
 {
     const ocr_box *b = &word->box;
     int h = height(label);
-    return !is_mark_only(word->text) && word->line != line && b->y0 >= label->y0 + h / 2 &&
+    return !is_rule_or_speck(word, h) && word->line != line && b->y0 >= label->y0 + h / 2 &&
            (float)b->y0 <= (float)label->y1 + BELOW_ROWS * (float)h && b->x1 > label->x0 &&
            b->x0 < label->x1;
 }
@@ -480,6 +492,45 @@ static bool word_below(const scan *s, const ocr_box *label, int line, size_t *fo
             best = k;
     *found = best;
     return true;
+}
+
+/* A word that is itself a field's label: it ends with ':' ("DOB:"). */
+static bool is_field_label(const char *text)
+{
+    size_t n = strlen(text);
+    return n > 1 && text[n - 1] == ':';
+}
+
+/* The label (and its "no" filler) ending before token j is followed by ':',
+ * in its own word or as a word of its own: "MRN:", "MR #:", "MRN :". */
+static bool has_colon_after(const scan *s, size_t j)
+{
+    const ocr_word *words = s->page->words;
+    size_t wl = s->toks[j - 1].word;
+    const char *after = words[wl].text + s->toks[j - 1].tok.end;
+    while (*after == ' ' || *after == '.' || *after == '#')
+        after++;
+    if (*after == ':')
+        return true;
+    for (size_t k = wl + 1; k < s->toks[j].word; k++)
+        if (strchr(words[k].text, ':') != NULL)
+            return true;
+    return false;
+}
+
+/* Most of the word's letters and digits are letters that OCR makes of
+ * digits (O, o, l, I, S, B): a number read badly, not a word. */
+static bool may_be_misread_number(const char *text)
+{
+    size_t alike = 0, other = 0;
+    for (; *text != '\0'; text++) {
+        unsigned char c = (unsigned char)*text;
+        if (is_digit(c) || look_alike_digit(c) != 0)
+            alike++;
+        else if (is_alpha(c))
+            other++;
+    }
+    return alike >= 3 && alike > 2 * other;
 }
 
 /* The label starting at token first follows a word of its own line closely:
@@ -516,17 +567,25 @@ static int take_label(scan *s, size_t first, size_t last)
     if (value_start(s, j, &w, &off, &gap)) {
         float h = (float)(height(&label) > height(&words[w].box) ? height(&label)
                                                                  : height(&words[w].box));
-        if (read_value(s, w, off, &v) != VALUE_NONE && (float)gap <= LABEL_GAP * h)
+        bool near = (float)gap <= LABEL_GAP * h, close = (float)gap <= COLUMN_GAP * h;
+        if (read_value(s, w, off, &v) != VALUE_NONE && near)
             return emit(s, &v, SV_SOURCE_LABEL_RIGHT);
-        /* A lower-case word close after the label: running text, not a
-         * table. A capitalised one may be the next column's head of a
-         * tightly set table, or the rest of a heading ("Medical Record
-         * Request"): look below, but only a number there counts. */
-        if ((float)gap <= COLUMN_GAP * h) {
-            if (is_lower((unsigned char)words[w].text[off]))
-                return 0;
-            followed_closely = true;
+        /* A lower-case word close after the label: running text. */
+        if (close && is_lower((unsigned char)words[w].text[off]))
+            return 0;
+        /* The field's own value, and not a number: "MRN: Pending", or
+         * digits misread as letters ("MRN OOSBI0"). Whatever stands under
+         * the label is another field's: hold the document. */
+        if (near && !is_field_label(words[w].text) &&
+            (has_colon_after(s, j) || may_be_misread_number(words[w].text + off))) {
+            s->found->unreadable_value = true;
+            return 0;
         }
+        /* A capitalised word or another field's label ("DOB:"): the next
+         * column's head of a tightly set table, the rest of a heading
+         * ("Medical Record Request"), or a blank field's neighbour. Look
+         * below; only a number counts. */
+        followed_closely = close || (near && is_field_label(words[w].text));
     }
     size_t below = 0;
     if (!word_below(s, &label, tok_line(s, first), &below))

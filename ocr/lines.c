@@ -11,9 +11,12 @@
  * LINE_CHAIN_GAP heights away, whose line's band it shares at least half of
  * its height (or of the band's) with. The band is the mean top and bottom of
  * the line's ordinary words: it follows a wavy baseline, and a word that a
- * speck or a logo made tall joins a line without moving it. Words far apart
- * on one row are different lines; nothing that reads across (a label and its
- * value, at most LABEL_GAP heights apart in candidates.c) is ever cut.
+ * speck made tall joins a line without moving it, while a band never swallows
+ * words less than half its height. Rules, frames and blobs (far taller than
+ * the page's median word, or far wider than tall) are lines of their own and
+ * never neighbours. Words far apart on one row are different lines; nothing
+ * that reads across (a label and its value, at most LABEL_GAP heights apart
+ * in candidates.c) is ever cut.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -22,6 +25,14 @@
 
 /* Most space between two neighbours of one line, in heights. */
 #define LINE_CHAIN_GAP 8
+/* A line's band is at most this many times as tall as a word joining it (a
+ * word a speck stretched may be taller than the band, not the reverse). */
+#define BAND_OVER_WORD 2
+/* Text-sized words: at most TEXT_TALL median heights tall, at most TEXT_WIDE
+ * of their own heights wide. */
+#define TEXT_TALL 4
+#define TEXT_WIDE 40
+#define HEIGHT_BUCKETS 512
 
 static int box_height(const ocr_box *b) { return b->y1 - b->y0 > 1 ? b->y1 - b->y0 : 1; }
 
@@ -38,7 +49,9 @@ static int compare_line_x(const void *a, const void *b)
     const ocr_word *x = a, *y = b;
     if (x->line != y->line)
         return (x->line > y->line) - (x->line < y->line);
-    return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
+    if (x->box.x0 != y->box.x0)
+        return (x->box.x0 > y->box.x0) - (x->box.x0 < y->box.x0);
+    return (x->box.y0 > y->box.y0) - (x->box.y0 < y->box.y0);
 }
 
 /* A line's band: the mean top and bottom of its ordinary words. */
@@ -119,6 +132,48 @@ out:
     return rc;
 }
 
+static bool has_letter_or_digit(const char *text)
+{
+    for (; *text != '\0'; text++)
+        if ((*text >= 'a' && *text <= 'z') || (*text >= 'A' && *text <= 'Z') ||
+            (*text >= '0' && *text <= '9'))
+            return true;
+    return false;
+}
+
+/* The median height of the words that hold a letter or a digit (specks read
+ * as '.' or ',' do not count); of all words when none does; at least 1. */
+static int median_height(const ocr_word *words, size_t n)
+{
+    unsigned counts[HEIGHT_BUCKETS] = {0};
+    size_t counted = 0;
+    for (int pass = 0; pass < 2 && counted == 0; pass++)
+        for (size_t i = 0; i < n; i++) {
+            if (pass == 0 && !has_letter_or_digit(words[i].text))
+                continue;
+            int h = box_height(&words[i].box);
+            counts[h < HEIGHT_BUCKETS ? h : HEIGHT_BUCKETS - 1]++;
+            counted++;
+        }
+    size_t seen = 0;
+    for (int h = 0; h < HEIGHT_BUCKETS; h++) {
+        seen += counts[h];
+        if (seen * 2 >= counted)
+            return h > 0 ? h : 1;
+    }
+    return 1;
+}
+
+/* Text, not a rule, a frame or a blob: no taller than TEXT_TALL median
+ * heights and no wider than TEXT_WIDE of its own heights. Anything else is a
+ * line of its own and never a neighbour: a page-edge rule read as '|' must
+ * not gather every row into one line. */
+static bool is_text_sized(const ocr_box *b, int median)
+{
+    int h = box_height(b);
+    return h <= TEXT_TALL * median && b->x1 - b->x0 <= TEXT_WIDE * h;
+}
+
 int ocr_assign_lines(ocr_word *words, size_t n)
 {
     if (n == 0)
@@ -129,22 +184,25 @@ int ocr_assign_lines(ocr_word *words, size_t n)
     if (bands == NULL)
         return SV_ENOMEM;
     qsort(words, n, sizeof *words, compare_x0);
-    int lines = 0, widest = 0, tallest = 0;
+    int median = median_height(words, n), lines = 0, widest = 0;
     for (size_t i = 0; i < n; i++) {
         ocr_word *w = &words[i];
-        int best_gap = INT_MAX, line = -1;
-        /* A neighbour ends at most LINE_CHAIN_GAP heights before w, so it
-         * starts no further left than that plus the widest word so far: a
+        int best_gap = INT_MAX, line = -1, h = box_height(&w->box);
+        bool text = is_text_sized(&w->box, median);
+        /* A neighbour's band is at most BAND_OVER_WORD times w's height, so
+         * the neighbour ends at most LINE_CHAIN_GAP of that before w and
+         * starts no further left than that plus the widest text word: a
          * window, not the whole page, even on a page of specks. */
-        int h = box_height(&w->box);
-        long reach = (long)LINE_CHAIN_GAP * (h > tallest ? h : tallest) + widest;
-        for (size_t k = i; k-- > 0 && (long)words[k].box.x0 >= (long)w->box.x0 - reach;) {
+        long reach = (long)LINE_CHAIN_GAP * BAND_OVER_WORD * h + widest;
+        for (size_t k = i; text && k-- > 0 && (long)words[k].box.x0 >= (long)w->box.x0 - reach;) {
             const ocr_word *left = &words[k];
+            if (!is_text_sized(&left->box, median))
+                continue;
             const band *b = &bands[left->line];
             int band_h = band_bottom(b) - band_top(b);
             int gap = w->box.x0 - left->box.x1;
-            if (gap < best_gap && gap <= LINE_CHAIN_GAP * (h > band_h ? h : band_h) &&
-                overlaps_band(b, &w->box)) {
+            if (gap < best_gap && band_h <= BAND_OVER_WORD * h &&
+                gap <= LINE_CHAIN_GAP * (h > band_h ? h : band_h) && overlaps_band(b, &w->box)) {
                 best_gap = gap;
                 line = left->line;
             }
@@ -156,10 +214,8 @@ int ocr_assign_lines(ocr_word *words, size_t n)
             extend_band(&bands[line], &w->box);
         }
         w->line = line;
-        if (w->box.x1 - w->box.x0 > widest)
+        if (text && w->box.x1 - w->box.x0 > widest)
             widest = w->box.x1 - w->box.x0;
-        if (h > tallest)
-            tallest = h;
     }
     free(bands);
     int rc = number_lines_top_down(words, n, lines);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,10 +152,12 @@ static void test_tampering_found_in_memory(void **state)
     free(data);
 }
 
-/* A memory source that fails on a given call, or claims more than asked. */
+/* A memory source that fails on a given call (with SV_ETIMEOUT, or with
+ * SV_EERRNO and errno EIO when io_error), or claims more than asked. */
 typedef struct trickle {
     sv_vault_memory mem;
-    int fail_at_call; /* > 0: return SV_EERRNO on that call */
+    int fail_at_call; /* > 0: fail on that call */
+    bool io_error;
     int calls;
     size_t overrun;   /* > 0: claim this many bytes more than asked */
 } trickle;
@@ -162,8 +165,10 @@ typedef struct trickle {
 static int trickle_source(void *ctx, size_t want, const uint8_t **data, size_t *got)
 {
     trickle *t = ctx;
-    if (++t->calls == t->fail_at_call)
-        return SV_ETIMEOUT;
+    if (++t->calls == t->fail_at_call) {
+        errno = EIO;
+        return t->io_error ? SV_EERRNO : SV_ETIMEOUT;
+    }
     int rc = sv_vault_source_memory(&t->mem, want, data, got);
     if (rc == 0 && t->overrun > 0)
         *got = want + t->overrun;
@@ -193,6 +198,15 @@ static void test_bad_sources_and_sinks(void **state)
     assert_int_equal(sv_vault_seal_stream(f->ring, &meta, 1024, trickle_source, &t, tc_buf_sink,
                                           &obj),
                      SV_ETIMEOUT);
+    tc_buf_free(&obj);
+    /* an I/O error of the source: named with the object and errno's words */
+    t = (trickle){.mem = {.data = data, .len = sizeof data}, .fail_at_call = 1, .io_error = true};
+    assert_int_equal(sv_vault_seal_stream(f->ring, &meta, 1024, trickle_source, &t, tc_buf_sink,
+                                          &obj),
+                     SV_EERRNO);
+    assert_non_null(strstr(sv_crypto_last_error(), "cannot read the input"));
+    assert_non_null(strstr(sv_crypto_last_error(), DOCID));
+    assert_non_null(strstr(sv_crypto_last_error(), strerror(EIO)));
     tc_buf_free(&obj);
     /* a source that returns more than asked is stopped */
     t = (trickle){.mem = {.data = data, .len = sizeof data}, .overrun = 1};

@@ -632,7 +632,9 @@ static doc table_then_mrn(const char *mark, const char *cell)
     word(p, "JANE");
     if (mark != NULL) {
         p->x = 690, word(p, mark);
-        p->w[p->n - 1].box.y0 = 560; /* a rule is taller than the text */
+        /* a rule: thin, and taller than the text */
+        p->w[p->n - 1].box.y0 = 560;
+        p->w[p->n - 1].box.x1 = p->w[p->n - 1].box.x0 + 4;
     }
     p->x = 712, word(p, cell);
     p->x = 1300, word(p, "54619663");
@@ -671,6 +673,45 @@ static void test_unreadable_value(void **state)
     d = one_line("MRN: 12345678");
     words(&d.pages[0], 500, "Please quote the patient's MRN");
     words(&d.pages[0], 560, "when you call the ward");
+    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
+    /* The field's own value is not a number: what stands under the label
+     * belongs to another field, and must not file the document. */
+    static const char *const values[] = {"MRN: Pending", "MRN: (see sticker)", "MRN OOSBIO",
+                                         "MRN:     Pending"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        memset(&d, 0, sizeof d);
+        d.n_pages = 1;
+        d.second_read_agrees = true;
+        words(&d.pages[0], 300, "Patient: Jane Q Example");
+        words(&d.pages[0], 360, values[i]);
+        words(&d.pages[0], 420, "87654321");
+        res = decide(r, &d);
+        if (res.status == SV_OCR_INDEX || res.reason != SV_REASON_UNREADABLE_VALUE)
+            fail_msg("'%s' over a number: %s", values[i], sv_ocr_reason_code(res.reason));
+    }
+    /* A dash in the MRN column means "none" for that row: the next row's
+     * number must not stand in for it. */
+    memset(&d, 0, sizeof d);
+    d.n_pages = 1;
+    d.second_read_agrees = true;
+    page *p = &d.pages[0];
+    line_at(p, 500);
+    p->x = 150, word(p, "Name");
+    p->x = 700, word(p, "MRN");
+    p->x = 1200, word(p, "DOB");
+    line_at(p, 560);
+    p->x = 150, word(p, "EXAMPLE,");
+    word(p, "BABY");
+    p->x = 700, word(p, "\xE2\x80\x94"); /* an em dash */
+    p->x = 1200, word(p, "01/02/2024");
+    line_at(p, 600);
+    p->x = 700, word(p, "87654321");
+    res = decide(r, &d);
+    assert_int_not_equal(res.status, SV_OCR_INDEX);
+    /* a blank field beside another field's label is no column head */
+    d = one_line("MRN: 12345678");
+    words(&d.pages[0], 500, "Referring MRN: DOB: 01/02/1960");
+    words(&d.pages[0], 560, "Name: Jane Q Example");
     assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
     /* nor a heading that starts with a label, over body text */
     d = one_line("MRN: 12345678");

@@ -127,12 +127,59 @@ static void test_gaps_and_waves(void **state)
     assert_int_equal(ocr_assign_lines(w, 0), 0);
 }
 
+/* A rule down the page edge read as '|' must not gather every row into one
+ * line: the MRN row and the account row below it stay apart. */
+static void test_page_rule(void **state)
+{
+    (void)state;
+    static const box_word in[] = {
+        {"|", 40, 100, 52, 3200},
+        {"Name:", 150, 500, 250, 530},   {"Jane", 262, 500, 340, 530},
+        {"MRN:", 150, 560, 250, 590},    {"12345678", 262, 560, 440, 590},
+        {"Acct:", 140, 620, 240, 650},   {"87654321", 255, 620, 433, 650},
+    };
+    ocr_word w[16];
+    size_t n = load(w, in, sizeof in / sizeof in[0]);
+    assert_int_equal(ocr_assign_lines(w, n), 0);
+    assert_int_equal(find(w, n, "MRN:")->line, find(w, n, "12345678")->line);
+    assert_int_equal(find(w, n, "Acct:")->line, find(w, n, "87654321")->line);
+    assert_int_not_equal(find(w, n, "MRN:")->line, find(w, n, "Acct:")->line);
+    assert_int_not_equal(find(w, n, "|")->line, find(w, n, "Name:")->line);
+}
+
+/* A page of specks with one blob as tall and wide as the page: lines are
+ * still found, word by word, without comparing every pair. */
+static void test_page_of_specks(void **state)
+{
+    (void)state;
+    enum { N = 60000 };
+    static ocr_word w[N];
+    memset(w, 0, sizeof w);
+    for (size_t i = 0; i < N - 3; i++) {
+        int x = (int)(i % 600) * 4, y = (int)(i / 600) * 33;
+        snprintf(w[i].text, sizeof w[i].text, "%s", i % 2 ? "." : "a");
+        w[i].box = (ocr_box){x, y, x + 3, y + 3};
+    }
+    w[N - 3].box = (ocr_box){0, 0, 2500, 3300};
+    snprintf(w[N - 3].text, sizeof w[N - 3].text, "blob");
+    w[N - 2].box = (ocr_box){100, 1000, 180, 1003};
+    snprintf(w[N - 2].text, sizeof w[N - 2].text, "MRN");
+    w[N - 1].box = (ocr_box){183, 1000, 260, 1003};
+    snprintf(w[N - 1].text, sizeof w[N - 1].text, "12345678");
+    assert_int_equal(ocr_assign_lines(w, N), 0);
+    assert_int_equal(find(w, N, "MRN")->line, find(w, N, "12345678")->line);
+    for (size_t i = 1; i < N; i++)
+        assert_true(w[i].line >= w[i - 1].line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sticker_beside_address),
         cmocka_unit_test(test_tall_words),
         cmocka_unit_test(test_gaps_and_waves),
+        cmocka_unit_test(test_page_rule),
+        cmocka_unit_test(test_page_of_specks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
