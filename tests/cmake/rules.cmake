@@ -2,6 +2,10 @@
 # and intake/ configuration file loader.
 
 sv_unit_test(test_mrn_rules SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_mrn_rules.c
+                                    ${CMAKE_SOURCE_DIR}/tests/unit/mrn_fixture.c
+             LIBS sv_ocr)
+sv_unit_test(test_mrn_tables SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_mrn_tables.c
+                                     ${CMAKE_SOURCE_DIR}/tests/unit/mrn_fixture.c
              LIBS sv_ocr)
 sv_unit_test(test_ocr_lines SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_ocr_lines.c
              LIBS sv_ocr)

@@ -3,9 +3,8 @@
  * candidates (labels, values, tables, decoys) and what the decision makes of
  * them (index, or review with the right reason).
  *
- * Pages are synthetic word lists laid out like a 300 dpi scan of 10 pt print
- * (digits 30 px high, about 22 px a character, 12 px between words), which is
- * what the engine hands to ocr_find_candidates.
+ * Pages are synthetic word lists (mrn_fixture.h). Labels heading table
+ * columns are in test_mrn_tables.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,146 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ocr_internal.h"
-#include "sv_ocr.h"
-
-#define CHAR_W 22
-#define CHAR_H 30
-#define SPACE 12
-#define MAX_WORDS 128
-
-typedef struct page {
-    ocr_word w[MAX_WORDS];
-    size_t n;
-    int line, x, y;
-} page;
-
-typedef struct doc {
-    page pages[3];
-    size_t n_pages;
-    ocr_barcode barcodes[4];
-    size_t n_barcodes;
-    bool second_read_agrees;
-} doc;
-
-static void line_at(page *p, int y)
-{
-    p->line++;
-    p->y = y;
-    p->x = 150;
-}
-
-/* A printed word at the pen position; the pen moves on by one space. */
-static ocr_word *word(page *p, const char *text)
-{
-    assert_true(p->n < MAX_WORDS);
-    ocr_word *w = &p->w[p->n++];
-    memset(w, 0, sizeof *w);
-    size_t len = strnlen(text, sizeof w->text - 1);
-    memcpy(w->text, text, len);
-    w->text[len] = '\0';
-    int width = CHAR_W * (int)strlen(text);
-    w->box = (ocr_box){p->x, p->y, p->x + width, p->y + CHAR_H};
-    w->conf = 95.0f;
-    w->min_char_conf = 92.0f;
-    w->glyph_irregularity = 0.03f;
-    w->line = p->line;
-    p->x += width + SPACE;
-    return w;
-}
-
-/* Words of one line, separated by single spaces. */
-static void words(page *p, int y, const char *text)
-{
-    line_at(p, y);
-    for (const char *s = text; *s != '\0'; s += s[0] == ' ') {
-        size_t len = strcspn(s, " ");
-        char w[OCR_WORD_MAX];
-        snprintf(w, sizeof w, "%.*s", (int)len, s);
-        if (len > 0)
-            word(p, w);
-        s += len;
-    }
-}
-
-static sv_ocr_rules *rules_default(void)
-{
-    sv_ocr_rules *r = NULL;
-    char err[256];
-    assert_int_equal(sv_ocr_rules_create(&r), 0);
-    assert_int_equal(sv_ocr_rules_finish(r, err, sizeof err), 0);
-    return r;
-}
-
-static void set(sv_ocr_rules *r, const char *section, const char *key, const char *value)
-{
-    char err[256];
-    assert_int_equal(sv_ocr_rules_set(r, section, key, value, err, sizeof err), 0);
-    assert_int_equal(sv_ocr_rules_finish(r, err, sizeof err), 0);
-}
-
-static ocr_page_words view(const page *p, int page_no)
-{
-    return (ocr_page_words){.page = page_no, .width = 2550, .height = 3300,
-                            .words = p->w, .n_words = p->n};
-}
-
-/* Candidates of one page (fresh), for the candidate tests. */
-static size_t find(const sv_ocr_rules *r, const page *p, ocr_candidate *c, size_t max,
-                   ocr_label_findings *found)
-{
-    size_t n = 0;
-    memset(found, 0, sizeof *found);
-    ocr_page_words pw = view(p, 1);
-    int rc = ocr_find_candidates(r, &pw, c, max, &n, found);
-    assert_true(rc == 0 || rc == SV_ELIMIT);
-    return n;
-}
-
-/* What the engine does: candidates page by page, second read, decide. */
-static sv_ocr_result decide(const sv_ocr_rules *r, doc *d)
-{
-    ocr_candidate c[32];
-    size_t n = 0;
-    ocr_label_findings found = {0};
-    bool overflowed = false;
-    for (size_t i = 0; i < d->n_pages; i++) {
-        ocr_page_words pw = view(&d->pages[i], (int)i + 1);
-        if (ocr_find_candidates(r, &pw, c, 32, &n, &found) == SV_ELIMIT)
-            overflowed = true;
-    }
-    for (size_t i = 0; i < n; i++)
-        c[i].pub.second_read_agrees = d->second_read_agrees;
-    ocr_evidence ev = {.candidates = c, .n_candidates = n, .candidates_overflowed = overflowed,
-                       .labels = found, .barcodes = d->barcodes,
-                       .n_barcodes = d->n_barcodes};
-    sv_ocr_result out;
-    memset(&out, 0x5a, sizeof out);
-    ocr_decide(r, &ev, &out);
-    if (out.status != SV_OCR_INDEX)
-        assert_string_equal(out.mrn, "");
-    else
-        assert_int_equal(out.reason, SV_REASON_NONE);
-    return out;
-}
-
-static doc one_line(const char *text)
-{
-    doc d;
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
-    words(&d.pages[0], 300, "Patient: Jane Q Example");
-    words(&d.pages[0], 360, text);
-    return d;
-}
-
-static void add_barcode(doc *d, const char *value, int page_no)
-{
-    ocr_barcode *b = &d->barcodes[d->n_barcodes++];
-    snprintf(b->value, sizeof b->value, "%s", value);
-    b->page = page_no;
-}
+#include "mrn_fixture.h"
 
 /* ---- candidates ------------------------------------------------------------------ */
 
@@ -281,90 +141,6 @@ static void test_label_to_value_distance(void **state)
     d = one_line("MRN:");
     d.pages[0].x += 1200;
     word(&d.pages[0], "12345678");
-    res = decide(r, &d);
-    assert_int_equal(res.n_candidates, 0);
-    assert_int_equal(res.reason, SV_REASON_NO_MRN);
-    sv_ocr_rules_destroy(r);
-}
-
-static void test_value_below_label(void **state)
-{
-    (void)state;
-    sv_ocr_rules *r = rules_default();
-    doc d;
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
-    page *p = &d.pages[0];
-    /* Name        MRN        DOB            (column heads)
-     * Example     00123456   01/02/1960 */
-    line_at(p, 500);
-    p->x = 150, word(p, "Name");
-    p->x = 700, word(p, "MRN");
-    p->x = 1200, word(p, "DOB");
-    line_at(p, 560);
-    p->x = 150, word(p, "Example,");
-    word(p, "Jane");
-    p->x = 700, word(p, "00123456");
-    p->x = 1200, word(p, "01/02/1960");
-    ocr_candidate c[4];
-    ocr_label_findings found;
-    assert_int_equal(find(r, p, c, 4, &found), 1);
-    assert_int_equal(c[0].pub.source, SV_SOURCE_LABEL_BELOW);
-    assert_string_equal(c[0].pub.digits, "00123456");
-    sv_ocr_result res = decide(r, &d);
-    assert_int_equal(res.status, SV_OCR_INDEX);
-    assert_string_equal(res.mrn, "00123456");
-
-    /* Grouped value below a long label; the last group's box sits a pixel
-     * higher (as Tesseract reports it): the value still starts at the left. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
-    p = &d.pages[0];
-    line_at(p, 626);
-    p->x = 150, word(p, "Patient");
-    p->x = 1703, word(p, "Medical");
-    word(p, "Record");
-    word(p, "No.");
-    line_at(p, 707);
-    p->x = 150, word(p, "EXAMPLE,");
-    p->x = 1703, word(p, "43");
-    word(p, "239");
-    word(p, "458")->box.y0 -= 1;
-    res = decide(r, &d);
-    assert_int_equal(res.status, SV_OCR_INDEX);
-    assert_string_equal(res.mrn, "43239458");
-
-    /* A tightly set table: the next column's head follows the label as
-     * closely as a word of text, but it is capitalised; the value below is
-     * still found. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
-    p = &d.pages[0];
-    line_at(p, 500);
-    p->x = 150, word(p, "Sex");
-    p->x = 668, word(p, "Medical");
-    word(p, "Record");
-    word(p, "No.,");
-    word(p, "Encounter");
-    word(p, "#");
-    line_at(p, 560);
-    p->x = 150, word(p, "F");
-    p->x = 668, word(p, "00123456");
-    p->x = 1150, word(p, "V69991735");
-    res = decide(r, &d);
-    assert_int_equal(res.status, SV_OCR_INDEX);
-    assert_string_equal(res.mrn, "00123456");
-    assert_int_equal(res.candidates[0].source, SV_SOURCE_LABEL_BELOW);
-
-    /* Running text: "medical record" followed by words never looks below. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
-    words(&d.pages[0], 500, "was added to the medical record of the");
-    words(&d.pages[0], 560, "patient chart 12345678 on admission");
     res = decide(r, &d);
     assert_int_equal(res.n_candidates, 0);
     assert_int_equal(res.reason, SV_REASON_NO_MRN);
@@ -611,120 +387,6 @@ static void test_unclear_label(void **state)
     sv_ocr_rules_destroy(r);
 }
 
-/* A table on page 1 whose MRN column holds cell (after an optional rule
- * mark '|' read as a word of its own); page 2 carries a good MRN. */
-static doc table_then_mrn(const char *mark, const char *cell)
-{
-    doc d;
-    memset(&d, 0, sizeof d);
-    d.n_pages = 2;
-    d.second_read_agrees = true;
-    page *p = &d.pages[0];
-    line_at(p, 500);
-    p->x = 150, word(p, "Patient");
-    word(p, "Name");
-    p->x = 700, word(p, "Med");
-    word(p, "Rec");
-    word(p, "No.");
-    p->x = 1300, word(p, "Account");
-    line_at(p, 570);
-    p->x = 150, word(p, "EXAMPLE,");
-    word(p, "JANE");
-    if (mark != NULL) {
-        p->x = 690, word(p, mark);
-        /* a rule: thin, and taller than the text */
-        p->w[p->n - 1].box.y0 = 560;
-        p->w[p->n - 1].box.x1 = p->w[p->n - 1].box.x0 + 4;
-    }
-    p->x = 712, word(p, cell);
-    p->x = 1300, word(p, "54619663");
-    words(&d.pages[1], 300, "MRN: 12345678");
-    return d;
-}
-
-/* A label over a cell that is not a number may hide another patient's MRN:
- * the document is held, not filed by the MRN of another page. */
-static void test_unreadable_value(void **state)
-{
-    (void)state;
-    sv_ocr_rules *r = rules_default();
-    /* a table rule read as '|' does not hide the value under the label */
-    doc d = table_then_mrn("|", "87654321");
-    sv_ocr_result res = decide(r, &d);
-    assert_int_equal(res.reason, SV_REASON_CONFLICTING_MRNS);
-    d = table_then_mrn("|", "12345678");
-    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
-    /* a cell that cannot be read as a number holds the document */
-    static const char *const cells[] = {"SlOO", "Pending", "illegible"};
-    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
-        d = table_then_mrn(NULL, cells[i]);
-        res = decide(r, &d);
-        if (res.reason != SV_REASON_UNREADABLE_VALUE)
-            fail_msg("'%s': %s", cells[i], sv_ocr_reason_code(res.reason));
-        assert_string_equal(res.mrn, "");
-        d = table_then_mrn("|", cells[i]);
-        assert_int_equal(decide(r, &d).reason, SV_REASON_UNREADABLE_VALUE);
-    }
-    /* alone, it says why there is no MRN */
-    d = table_then_mrn(NULL, "Pending");
-    d.n_pages = 1;
-    assert_int_equal(decide(r, &d).reason, SV_REASON_UNREADABLE_VALUE);
-    /* a label in running text with more text below is not a column head */
-    d = one_line("MRN: 12345678");
-    words(&d.pages[0], 500, "Please quote the patient's MRN");
-    words(&d.pages[0], 560, "when you call the ward");
-    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
-    /* The field's own value is not a number: what stands under the label
-     * belongs to another field, and must not file the document. */
-    static const char *const values[] = {"MRN: Pending", "MRN: (see sticker)", "MRN OOSBIO",
-                                         "MRN:     Pending"};
-    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-        memset(&d, 0, sizeof d);
-        d.n_pages = 1;
-        d.second_read_agrees = true;
-        words(&d.pages[0], 300, "Patient: Jane Q Example");
-        words(&d.pages[0], 360, values[i]);
-        words(&d.pages[0], 420, "87654321");
-        res = decide(r, &d);
-        if (res.status == SV_OCR_INDEX || res.reason != SV_REASON_UNREADABLE_VALUE)
-            fail_msg("'%s' over a number: %s", values[i], sv_ocr_reason_code(res.reason));
-    }
-    /* A dash in the MRN column means "none" for that row: the next row's
-     * number must not stand in for it. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
-    page *p = &d.pages[0];
-    line_at(p, 500);
-    p->x = 150, word(p, "Name");
-    p->x = 700, word(p, "MRN");
-    p->x = 1200, word(p, "DOB");
-    line_at(p, 560);
-    p->x = 150, word(p, "EXAMPLE,");
-    word(p, "BABY");
-    p->x = 700, word(p, "\xE2\x80\x94"); /* an em dash */
-    p->x = 1200, word(p, "01/02/2024");
-    line_at(p, 600);
-    p->x = 700, word(p, "87654321");
-    res = decide(r, &d);
-    assert_int_not_equal(res.status, SV_OCR_INDEX);
-    /* a blank field beside another field's label is no column head */
-    d = one_line("MRN: 12345678");
-    words(&d.pages[0], 500, "Referring MRN: DOB: 01/02/1960");
-    words(&d.pages[0], 560, "Name: Jane Q Example");
-    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
-    /* nor a heading that starts with a label, over body text */
-    d = one_line("MRN: 12345678");
-    words(&d.pages[0], 500, "MEDICAL RECORD REQUEST");
-    words(&d.pages[0], 560, "Please send the enclosed pages");
-    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
-    /* nor is an empty field: nothing under it, nothing right of it */
-    d = one_line("MRN: 12345678");
-    words(&d.pages[0], 900, "Referring MRN:");
-    assert_int_equal(decide(r, &d).status, SV_OCR_INDEX);
-    sv_ocr_rules_destroy(r);
-}
-
 static void test_bad_format(void **state)
 {
     (void)state;
@@ -805,7 +467,6 @@ int main(void)
         cmocka_unit_test(test_label_split_over_lines_is_no_label),
         cmocka_unit_test(test_dashes_and_spaces_in_values),
         cmocka_unit_test(test_label_to_value_distance),
-        cmocka_unit_test(test_value_below_label),
         cmocka_unit_test(test_decoys_are_never_candidates),
         cmocka_unit_test(test_two_mrns_conflict_same_twice_indexes),
         cmocka_unit_test(test_check_digits),
@@ -814,7 +475,6 @@ int main(void)
         cmocka_unit_test(test_barcodes),
         cmocka_unit_test(test_handwritten_only),
         cmocka_unit_test(test_unclear_label),
-        cmocka_unit_test(test_unreadable_value),
         cmocka_unit_test(test_bad_format),
         cmocka_unit_test(test_overflow_and_configured_labels),
         cmocka_unit_test(test_names),
