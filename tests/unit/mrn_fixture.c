@@ -114,12 +114,18 @@ sv_ocr_result decide(const sv_ocr_rules *r, doc *d)
     return out;
 }
 
-doc one_line(const char *text)
+doc blank_doc(size_t n_pages)
 {
     doc d;
     memset(&d, 0, sizeof d);
-    d.n_pages = 1;
+    d.n_pages = n_pages;
     d.second_read_agrees = true;
+    return d;
+}
+
+doc one_line(const char *text)
+{
+    doc d = blank_doc(1);
     words(&d.pages[0], 300, "Patient: Jane Q Example");
     words(&d.pages[0], 360, text);
     return d;

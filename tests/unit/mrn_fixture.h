@@ -50,6 +50,8 @@ size_t find(const sv_ocr_rules *r, const page *p, ocr_candidate *c, size_t max,
             ocr_label_findings *found);
 /* What the engine does: candidates page by page, second read, decide. */
 sv_ocr_result decide(const sv_ocr_rules *r, doc *d);
+/* An empty document of n_pages pages whose second reads agree. */
+doc blank_doc(size_t n_pages);
 /* A one-page document: a patient line, then text. */
 doc one_line(const char *text);
 /* A barcode with value on page page_no. */

@@ -158,10 +158,7 @@ static void test_decoys_are_never_candidates(void **state)
         "Accession: 24681357",  "Patient ID: 31415926",  "Date: 2024-03-05",
     };
     sv_ocr_rules *r = rules_default();
-    doc d;
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
+    doc d = blank_doc(1);
     for (size_t i = 0; i < sizeof decoys / sizeof decoys[0]; i++)
         words(&d.pages[0], 200 + 60 * (int)i, decoys[i]);
     sv_ocr_result res = decide(r, &d);

@@ -19,10 +19,7 @@ static void test_value_below_label(void **state)
 {
     (void)state;
     sv_ocr_rules *r = rules_default();
-    doc d;
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
+    doc d = blank_doc(1);
     page *p = &d.pages[0];
     /* Name        MRN        DOB            (column heads)
      * Example     00123456   01/02/1960 */
@@ -46,9 +43,7 @@ static void test_value_below_label(void **state)
 
     /* Grouped value below a long label; the last group's box sits a pixel
      * higher (as Tesseract reports it): the value still starts at the left. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
+    d = blank_doc(1);
     p = &d.pages[0];
     line_at(p, 626);
     p->x = 150, word(p, "Patient");
@@ -67,9 +62,7 @@ static void test_value_below_label(void **state)
     /* A tightly set table: the next column's head follows the label as
      * closely as a word of text, but it is capitalised; the value below is
      * still found. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
+    d = blank_doc(1);
     p = &d.pages[0];
     line_at(p, 500);
     p->x = 150, word(p, "Sex");
@@ -88,9 +81,7 @@ static void test_value_below_label(void **state)
     assert_int_equal(res.candidates[0].source, SV_SOURCE_LABEL_BELOW);
 
     /* Running text: "medical record" followed by words never looks below. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
+    d = blank_doc(1);
     words(&d.pages[0], 500, "was added to the medical record of the");
     words(&d.pages[0], 560, "patient chart 12345678 on admission");
     res = decide(r, &d);
@@ -103,10 +94,7 @@ static void test_value_below_label(void **state)
  * mark '|' read as a word of its own); page 2 carries a good MRN. */
 static doc table_then_mrn(const char *mark, const char *cell)
 {
-    doc d;
-    memset(&d, 0, sizeof d);
-    d.n_pages = 2;
-    d.second_read_agrees = true;
+    doc d = blank_doc(2);
     page *p = &d.pages[0];
     line_at(p, 500);
     p->x = 150, word(p, "Patient");
@@ -167,9 +155,7 @@ static void test_unreadable_value(void **state)
     static const char *const values[] = {"MRN: Pending", "MRN: (see sticker)", "MRN OOSBIO",
                                          "MRN:     Pending"};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
-        memset(&d, 0, sizeof d);
-        d.n_pages = 1;
-        d.second_read_agrees = true;
+        d = blank_doc(1);
         words(&d.pages[0], 300, "Patient: Jane Q Example");
         words(&d.pages[0], 360, values[i]);
         words(&d.pages[0], 420, "87654321");
@@ -179,9 +165,7 @@ static void test_unreadable_value(void **state)
     }
     /* A dash in the MRN column means "none" for that row: the next row's
      * number must not stand in for it. */
-    memset(&d, 0, sizeof d);
-    d.n_pages = 1;
-    d.second_read_agrees = true;
+    d = blank_doc(1);
     page *p = &d.pages[0];
     line_at(p, 500);
     p->x = 150, word(p, "Name");
