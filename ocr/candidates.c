@@ -439,23 +439,13 @@ static bool value_start(const scan *s, size_t j, size_t *word, size_t *off, int 
     return true;
 }
 
-/* A word with no letter or digit: a table rule read as '|', a speck read as
- * '.', a dash. It stands for no value, so it never hides the one below. */
-static bool is_mark_only(const char *text)
-{
-    for (; *text != '\0'; text++)
-        if (is_alpha((unsigned char)*text) || is_digit((unsigned char)*text))
-            return false;
-    return true;
-}
-
 /* A mark that is a table rule read as '|' (taller than twice its width) or
  * a speck (under half a label height both ways): it is not a cell, so it
  * never hides the value below it. A dash is a cell: in a table it means
  * "none", and the next row's number must not stand in for it. */
 static bool is_rule_or_speck(const ocr_word *word, int label_h)
 {
-    if (!is_mark_only(word->text))
+    if (ocr_has_letter_or_digit(word->text))
         return false;
     int w = word->box.x1 - word->box.x0, h = word->box.y1 - word->box.y0;
     return h >= 2 * w || (2 * w < label_h && 2 * h < label_h);
@@ -539,7 +529,8 @@ static bool is_in_running_text(const scan *s, size_t first, const ocr_box *label
 {
     const ocr_word *words = s->page->words;
     size_t w = s->toks[first].word;
-    if (w == 0 || words[w - 1].line != words[w].line || is_mark_only(words[w - 1].text))
+    if (w == 0 || words[w - 1].line != words[w].line ||
+        !ocr_has_letter_or_digit(words[w - 1].text))
         return false;
     return (float)(label->x0 - words[w - 1].box.x1) <= COLUMN_GAP * (float)height(label);
 }

@@ -21,7 +21,6 @@
 #define LINE_TEXT_MAX 4096
 #define TITLE_TOP 0.25f   /* top quarter of the first page */
 #define TITLE_FONT 1.5f   /* a line this much taller than the median is a title */
-#define HEIGHT_BUCKETS 512
 
 /* ---- built-in types ------------------------------------------------------------ */
 
@@ -157,27 +156,6 @@ typedef struct hits {
     bool in_title[OCR_MAX_TYPES][OCR_MAX_KEYWORDS];
 } hits;
 
-/* The median word height of a page (0 when it has no words). */
-static int median_height(const ocr_page_words *page)
-{
-    unsigned counts[HEIGHT_BUCKETS] = {0};
-    size_t n = 0;
-    for (size_t i = 0; i < page->n_words; i++) {
-        int h = page->words[i].box.y1 - page->words[i].box.y0;
-        if (h <= 0)
-            continue;
-        counts[h < HEIGHT_BUCKETS ? h : HEIGHT_BUCKETS - 1]++;
-        n++;
-    }
-    size_t seen = 0;
-    for (int h = 0; h < HEIGHT_BUCKETS; h++) {
-        seen += counts[h];
-        if (n > 0 && seen * 2 >= n)
-            return h;
-    }
-    return 0;
-}
-
 static void score_line(const sv_ocr_rules *rules, const char *line, bool is_title, hits *h)
 {
     for (size_t t = 0; t < rules->n_types; t++) {
@@ -196,7 +174,7 @@ static void score_line(const sv_ocr_rules *rules, const char *line, bool is_titl
 static void score_page(const sv_ocr_rules *rules, const ocr_page_words *page, bool first,
                        char *line, hits *h)
 {
-    int median = first ? median_height(page) : 0;
+    int median = first ? ocr_median_word_height(page->words, page->n_words, false) : 0;
     size_t i = 0;
     while (i < page->n_words) {
         size_t len = 1;

@@ -132,7 +132,7 @@ out:
     return rc;
 }
 
-static bool has_letter_or_digit(const char *text)
+bool ocr_has_letter_or_digit(const char *text)
 {
     for (; *text != '\0'; text++)
         if ((*text >= 'a' && *text <= 'z') || (*text >= 'A' && *text <= 'Z') ||
@@ -141,27 +141,35 @@ static bool has_letter_or_digit(const char *text)
     return false;
 }
 
-/* The median height of the words that hold a letter or a digit (specks read
- * as '.' or ',' do not count); of all words when none does; at least 1. */
-static int median_height(const ocr_word *words, size_t n)
+int ocr_median_word_height(const ocr_word *words, size_t n, bool text_only)
 {
     unsigned counts[HEIGHT_BUCKETS] = {0};
     size_t counted = 0;
-    for (int pass = 0; pass < 2 && counted == 0; pass++)
-        for (size_t i = 0; i < n; i++) {
-            if (pass == 0 && !has_letter_or_digit(words[i].text))
-                continue;
-            int h = box_height(&words[i].box);
-            counts[h < HEIGHT_BUCKETS ? h : HEIGHT_BUCKETS - 1]++;
-            counted++;
-        }
+    for (size_t i = 0; i < n; i++) {
+        int h = words[i].box.y1 - words[i].box.y0;
+        if (h <= 0 || (text_only && !ocr_has_letter_or_digit(words[i].text)))
+            continue;
+        counts[h < HEIGHT_BUCKETS ? h : HEIGHT_BUCKETS - 1]++;
+        counted++;
+    }
     size_t seen = 0;
     for (int h = 0; h < HEIGHT_BUCKETS; h++) {
         seen += counts[h];
-        if (seen * 2 >= counted)
-            return h > 0 ? h : 1;
+        if (counted > 0 && seen * 2 >= counted)
+            return h;
     }
-    return 1;
+    return 0;
+}
+
+/* The typical height of a page's text: the median of the words that hold a
+ * letter or a digit (specks read as '.' or ',' do not count), of all words
+ * when none does; at least 1. */
+static int text_height(const ocr_word *words, size_t n)
+{
+    int h = ocr_median_word_height(words, n, true);
+    if (h == 0)
+        h = ocr_median_word_height(words, n, false);
+    return h > 0 ? h : 1;
 }
 
 /* Text, not a rule, a frame or a blob: no taller than TEXT_TALL median
@@ -184,7 +192,7 @@ int ocr_assign_lines(ocr_word *words, size_t n)
     if (bands == NULL)
         return SV_ENOMEM;
     qsort(words, n, sizeof *words, compare_x0);
-    int median = median_height(words, n), lines = 0, widest = 0;
+    int median = text_height(words, n), lines = 0, widest = 0;
     for (size_t i = 0; i < n; i++) {
         ocr_word *w = &words[i];
         int best_gap = INT_MAX, line = -1, h = box_height(&w->box);

@@ -202,6 +202,14 @@ typedef struct ocr_page_words {
  * left to right. Returns 0, SV_ENOMEM or SV_ELIMIT. */
 int ocr_assign_lines(ocr_word *words, size_t n);
 
+/* Does text hold an ASCII letter or digit? A word without one is a mark: a
+ * table rule read as '|', a speck read as '.', a dash. */
+bool ocr_has_letter_or_digit(const char *text);
+
+/* The median height of the words with a positive height (text_only: only
+ * those that hold a letter or a digit); 0 when there are none. */
+int ocr_median_word_height(const ocr_word *words, size_t n, bool text_only);
+
 /* ---- candidates (candidates.c) ------------------------------------------- */
 
 typedef struct ocr_candidate {
